@@ -62,14 +62,17 @@ export async function migrate(
       `SELECT name, checksum FROM ${TABLE}`,
     );
     const done = new Map(rows.map((r) => [r.name, r.checksum]));
+    // Checked before applying anything, so a refused run leaves the database as it found it.
     for (const m of migrations) {
       const seen = done.get(m.name);
-      if (seen !== undefined) {
-        if (seen !== m.checksum) {
-          throw new MigrationError(
-            `migration ${m.name} was edited after it was applied (checksum ${seen.slice(0, 12)} in the database, ${m.checksum.slice(0, 12)} on disk); write a new migration instead`,
-          );
-        }
+      if (seen !== undefined && seen !== m.checksum) {
+        throw new MigrationError(
+          `migration ${m.name} was edited after it was applied (checksum ${seen.slice(0, 12)} in the database, ${m.checksum.slice(0, 12)} on disk); write a new migration instead`,
+        );
+      }
+    }
+    for (const m of migrations) {
+      if (done.has(m.name)) {
         result.skipped.push(m.name);
         continue;
       }
