@@ -1,0 +1,39 @@
+import type { Role } from "@berth/contracts";
+import type { Deps } from "./deps";
+import { authenticateToken } from "./services/tokens";
+
+export type Actor =
+  | { kind: "user"; userId: string; email: string; name: string; isOperator: boolean }
+  | { kind: "token"; tokenId: string; userId: string; tenantId: string; role: Role };
+
+export type Context = Deps & {
+  actor: Actor | null;
+  /** Why the request carries credentials that did not authenticate, to tell the caller. */
+  authError: string | null;
+};
+
+export async function createContext(deps: Deps, headers: Headers): Promise<Context> {
+  const authz = headers.get("authorization");
+  if (authz) {
+    const m = /^Bearer\s+(\S+)$/i.exec(authz);
+    if (!m?.[1]) return { ...deps, actor: null, authError: "Authorization header must be 'Bearer <token>'" };
+    const actor = await authenticateToken({ db: deps.db, token: m[1] });
+    return actor
+      ? { ...deps, actor, authError: null }
+      : { ...deps, actor: null, authError: "the API token is invalid, expired or revoked" };
+  }
+  const session = await deps.auth.api.getSession({ headers });
+  if (!session) return { ...deps, actor: null, authError: null };
+  const operator = await deps.db.operator.findUnique({ where: { userId: session.user.id } });
+  return {
+    ...deps,
+    actor: {
+      kind: "user",
+      userId: session.user.id,
+      email: session.user.email,
+      name: session.user.name,
+      isOperator: operator !== null,
+    },
+    authError: null,
+  };
+}

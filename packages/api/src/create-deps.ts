@@ -1,0 +1,41 @@
+import { placementQueue } from "@berth/contracts";
+import { createDb } from "@berth/db";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { createAuth } from "./auth";
+import type { Deps } from "./deps";
+
+export type DepsConfig = {
+  databaseUrl: string;
+  redisUrl: string;
+  authSecret: string;
+  baseURL: string;
+  /** Prefix of every BullMQ key, so tests can share one Redis. */
+  queuePrefix?: string;
+};
+
+export function createDeps(cfg: DepsConfig): Deps {
+  const db = createDb(cfg.databaseUrl);
+  // Fail fast instead of queueing commands while Redis is away: health and enqueue must answer.
+  const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  redis.on("error", () => {});
+  const queueConnection = new Redis(cfg.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  queueConnection.on("error", () => {});
+  const queue = new Queue(placementQueue.name, {
+    connection: queueConnection,
+    prefix: cfg.queuePrefix ?? "berth",
+    defaultJobOptions: placementQueue.defaultJobOptions,
+  });
+  queue.on("error", () => {});
+  return {
+    db,
+    redis,
+    auth: createAuth({ db, secret: cfg.authSecret, baseURL: cfg.baseURL }),
+    placementQueue: queue,
+    baseURL: cfg.baseURL,
+  };
+}
+
+export async function closeDeps(deps: Deps): Promise<void> {
+  await Promise.allSettled([deps.placementQueue.close(), deps.redis.quit(), deps.db.$disconnect()]);
+}

@@ -1,0 +1,20 @@
+import { deploymentsRouter, instancesRouter } from "./routers/deployments";
+import { membersRouter } from "./routers/members";
+import { auditRouter, hostsRouter, meRouter } from "./routers/system";
+import { tenantsRouter } from "./routers/tenants";
+import { tokensRouter } from "./routers/tokens";
+import { createCallerFactory, router } from "./trpc";
+
+export const appRouter = router({
+  me: meRouter,
+  tenants: tenantsRouter,
+  members: membersRouter,
+  tokens: tokensRouter,
+  deployments: deploymentsRouter,
+  instances: instancesRouter,
+  hosts: hostsRouter,
+  audit: auditRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,49 @@
+import { auditEntryDto, auditListInput, hostDto, hostRef, role, uuid } from "@berth/contracts";
+import { z } from "zod";
+import { listAudit } from "../services/audit";
+import { getHost, listHosts } from "../services/hosts";
+import { authedProcedure, operatorProcedure, router, tenantProcedure } from "../trpc";
+
+export const hostsRouter = router({
+  list: operatorProcedure
+    .meta({ openapi: { method: "GET", path: "/hosts", tags: ["hosts"], summary: "Hosts (operators)", protect: true } })
+    .input(z.object({}).strict().optional())
+    .output(z.array(hostDto))
+    .query(({ ctx }) => listHosts({ db: ctx.db })),
+  get: operatorProcedure
+    .meta({ openapi: { method: "GET", path: "/hosts/{hostId}", tags: ["hosts"], summary: "One host (operators)", protect: true } })
+    .input(hostRef)
+    .output(hostDto)
+    .query(({ ctx, input }) => getHost({ db: ctx.db, hostId: input.hostId })),
+});
+
+export const auditRouter = router({
+  list: tenantProcedure("admin")
+    .meta({ openapi: { method: "GET", path: "/tenants/{tenantId}/audit", tags: ["audit"], summary: "Who did what, newest first", protect: true } })
+    .input(auditListInput)
+    .output(z.array(auditEntryDto))
+    .query(({ ctx, input }) => listAudit({ scope: ctx.scope, limit: input.limit, before: input.before })),
+});
+
+export const meRouter = router({
+  get: authedProcedure
+    .meta({ openapi: { method: "GET", path: "/me", tags: ["me"], summary: "Who the credentials belong to", protect: true } })
+    .input(z.object({}).strict().optional())
+    .output(
+      z.object({
+        kind: z.enum(["user", "token"]),
+        userId: z.string(),
+        email: z.string().nullable(),
+        name: z.string().nullable(),
+        isOperator: z.boolean(),
+        tenantId: uuid.nullable().describe("for a token: the tenant it acts in"),
+        role: role.nullable(),
+      }),
+    )
+    .query(({ ctx }) => {
+      const a = ctx.actor;
+      return a.kind === "user"
+        ? { kind: a.kind, userId: a.userId, email: a.email, name: a.name, isOperator: a.isOperator, tenantId: null, role: null }
+        : { kind: a.kind, userId: a.userId, email: null, name: null, isOperator: false, tenantId: a.tenantId, role: a.role };
+    }),
+});

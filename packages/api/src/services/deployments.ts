@@ -1,0 +1,152 @@
+import { type DeploymentSpec, placementQueue } from "@berth/contracts";
+import { quotaExceeded, resolveIsolation } from "@berth/core";
+import type { Deployment, Instance } from "@berth/db";
+import type { Queue } from "bullmq";
+import { AppError, notFound } from "../errors";
+import type { ScopedDb } from "../scope";
+import { type ActorRef, recordAudit } from "./audit";
+
+// States in which an instance holds (or is about to hold) its share of the tenant's quota.
+const liveStates = ["pending", "scheduled", "starting", "running", "stopping"] as const;
+
+export function toInstanceDto(i: Instance) {
+  return {
+    id: i.id,
+    deploymentId: i.deploymentId,
+    hostId: i.hostId,
+    ordinal: i.ordinal,
+    generation: i.generation,
+    state: i.state,
+    reason: i.reason,
+    exitCode: i.exitCode,
+    endpoints: (i.endpoints ?? []) as string[],
+    createdAt: i.createdAt.toISOString(),
+    updatedAt: i.updatedAt.toISOString(),
+  };
+}
+
+export function toDeploymentDto(d: Deployment & { instances: Instance[] }) {
+  return {
+    id: d.id,
+    tenantId: d.tenantId,
+    name: d.name,
+    image: d.image,
+    command: d.command,
+    args: d.args,
+    env: d.env as Record<string, string>,
+    ports: d.ports as { port: number; protocol: "tcp" | "udp" }[],
+    cpuMillis: d.cpuMillis,
+    memoryMiB: d.memoryMiB,
+    replicas: d.replicas,
+    isolation: d.isolation,
+    desiredState: d.desiredState,
+    generation: d.generation,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+    instances: [...d.instances].sort((a, b) => a.ordinal - b.ordinal).map(toInstanceDto),
+  };
+}
+
+export async function listDeployments(opts: { scope: ScopedDb }) {
+  const rows = await opts.scope.deployment.findMany({ include: { instances: true }, orderBy: { createdAt: "desc" } });
+  return rows.map(toDeploymentDto);
+}
+
+export async function getDeployment(opts: { scope: ScopedDb; deploymentId: string }) {
+  const d = await opts.scope.deployment.findFirst({ where: { id: opts.deploymentId }, include: { instances: true } });
+  if (!d) throw notFound("deployment");
+  return toDeploymentDto(d);
+}
+
+/**
+ * Records the desired state: the deployment and its pending instances in one transaction, with
+ * the tenant row locked so that concurrent creates cannot both fit under the quota. Placement
+ * is asked for afterwards; if Redis is down the reconciler finds the pending instances anyway.
+ */
+export async function createDeployment(opts: {
+  scope: ScopedDb;
+  tenantId: string;
+  actor: ActorRef;
+  spec: DeploymentSpec;
+  placement: Queue;
+}) {
+  const { spec } = opts;
+  const created = await opts.scope.$transaction(async (tx) => {
+    const [tenant] = await tx.$queryRaw<
+      { quotaCpuMillis: number; quotaMemoryMiB: number; quotaInstances: number; defaultIsolation: string; allowedIsolation: string[] }[]
+    >`SELECT "quotaCpuMillis", "quotaMemoryMiB", "quotaInstances", "defaultIsolation"::text, "allowedIsolation"::text[]
+      FROM tenant WHERE id = ${opts.tenantId}::uuid FOR UPDATE`;
+    if (!tenant) throw notFound("tenant");
+    const policy = resolveIsolation(
+      { default: tenant.defaultIsolation as never, allowed: tenant.allowedIsolation as never },
+      spec.isolation,
+    );
+    if (!policy.ok) throw new AppError("BAD_REQUEST", policy.message);
+    const live = await tx.instance.findMany({
+      where: { state: { in: [...liveStates] } },
+      select: { deployment: { select: { cpuMillis: true, memoryMiB: true } } },
+    });
+    const used = live.reduce(
+      (u, i) => ({ cpuMillis: u.cpuMillis + i.deployment.cpuMillis, memoryMiB: u.memoryMiB + i.deployment.memoryMiB, instances: u.instances + 1 }),
+      { cpuMillis: 0, memoryMiB: 0, instances: 0 },
+    );
+    const over = quotaExceeded(
+      used,
+      { cpuMillis: spec.cpuMillis * spec.replicas, memoryMiB: spec.memoryMiB * spec.replicas, instances: spec.replicas },
+      { cpuMillis: tenant.quotaCpuMillis, memoryMiB: tenant.quotaMemoryMiB, instances: tenant.quotaInstances },
+    );
+    if (over) throw new AppError("QUOTA_EXCEEDED", over);
+    const exists = await tx.deployment.findFirst({ where: { name: spec.name }, select: { id: true } });
+    if (exists) throw new AppError("CONFLICT", `name: a deployment named "${spec.name}" already exists`);
+    const d = await tx.deployment.create({
+      data: {
+        tenantId: opts.tenantId,
+        name: spec.name,
+        image: spec.image,
+        command: spec.command,
+        args: spec.args,
+        env: spec.env,
+        ports: spec.ports,
+        cpuMillis: spec.cpuMillis,
+        memoryMiB: spec.memoryMiB,
+        replicas: spec.replicas,
+        isolation: policy.level,
+        instances: {
+          create: Array.from({ length: spec.replicas }, (_, ordinal) => ({ tenantId: opts.tenantId, ordinal, generation: 1 })),
+        },
+      },
+      include: { instances: true },
+    });
+    await recordAudit({ db: tx, tenantId: opts.tenantId, actor: opts.actor, action: "deployment.create", target: d.id, data: { name: d.name, image: d.image, isolation: d.isolation, replicas: d.replicas } });
+    return d;
+  });
+  await requestPlacement(opts.placement, { deploymentId: created.id, tenantId: opts.tenantId, generation: created.generation });
+  return toDeploymentDto(created);
+}
+
+async function requestPlacement(queue: Queue, job: { deploymentId: string; tenantId: string; generation: number }) {
+  try {
+    const payload = placementQueue.payload.parse(job);
+    await queue.add("place", payload, { jobId: `${job.deploymentId}-g${job.generation}` });
+  } catch (err) {
+    // The deployment is committed; placement catches up from Postgres when Redis is back.
+    console.warn(`placement request for ${job.deploymentId} not queued: ${(err as Error).message}`);
+  }
+}
+
+export async function deleteDeployment(opts: { scope: ScopedDb; tenantId: string; actor: ActorRef; deploymentId: string }) {
+  return opts.scope.$transaction(async (tx) => {
+    const d = await tx.deployment.findFirst({ where: { id: opts.deploymentId }, include: { instances: true } });
+    if (!d) throw notFound("deployment");
+    await tx.deployment.deleteMany({ where: { id: d.id } });
+    await recordAudit({ db: tx, tenantId: opts.tenantId, actor: opts.actor, action: "deployment.delete", target: d.id, data: { name: d.name } });
+    return toDeploymentDto(d);
+  });
+}
+
+export async function listInstances(opts: { scope: ScopedDb; deploymentId: string }) {
+  const d = await opts.scope.deployment.findFirst({ where: { id: opts.deploymentId }, select: { id: true } });
+  if (!d) throw notFound("deployment");
+  const rows = await opts.scope.instance.findMany({ where: { deploymentId: d.id }, orderBy: { ordinal: "asc" } });
+  return rows.map(toInstanceDto);
+}

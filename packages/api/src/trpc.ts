@@ -1,0 +1,110 @@
+import { type Role, uuid } from "@berth/contracts";
+import { roleAtLeast } from "@berth/core";
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import type { Context } from "./context";
+import { toTRPCError } from "./errors";
+import { scopedDb } from "./scope";
+
+type Issue = { path?: readonly PropertyKey[]; message: string };
+
+/** The input issues of a validation error, whatever validator raised them. */
+export function inputIssues(error: TRPCError): Issue[] | null {
+  if (error.code !== "BAD_REQUEST") return null;
+  const issues = (error.cause as { issues?: unknown } | undefined)?.issues;
+  return Array.isArray(issues) ? (issues as Issue[]) : null;
+}
+
+/** "name: must be 1 to 63 lowercase letters…; ports.0.port: Too big…": the fields come first. */
+export function describeIssues(issues: readonly Issue[]): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => {
+      const where = i.path?.length ? i.path.map(String).join(".") : "body";
+      return `${where}: ${i.message}`;
+    })
+    .join("; ");
+}
+
+const t = initTRPC
+  .context<Context>()
+  .meta<OpenApiMeta>()
+  .create({
+    errorFormatter({ shape, error }) {
+      const issues = inputIssues(error);
+      return {
+        ...shape,
+        message: issues ? describeIssues(issues) : shape.message,
+        data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, issues },
+      };
+    },
+  });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Errors from services (AppError, Prisma, connection loss) become the right tRPC error here. */
+const mapErrors = t.middleware(async ({ next }) => {
+  const res = await next();
+  if (!res.ok && res.error.code === "INTERNAL_SERVER_ERROR" && res.error.cause) {
+    const mapped = toTRPCError(res.error.cause);
+    if (mapped.code === "INTERNAL_SERVER_ERROR") console.error(res.error.cause);
+    return { ...res, error: mapped };
+  }
+  return res;
+});
+
+export const publicProcedure = t.procedure.use(mapErrors);
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.actor) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.authError ?? "sign in or send an API token" });
+  }
+  return next({ ctx: { actor: ctx.actor } });
+});
+
+/** A signed-in person; API tokens act inside one tenant and cannot create or join others. */
+export const userProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.actor.kind !== "user") {
+    throw new TRPCError({ code: "FORBIDDEN", message: "this needs a signed-in user, not an API token" });
+  }
+  return next({ ctx: { actor: ctx.actor } });
+});
+
+export const operatorProcedure = userProcedure.use(({ ctx, next }) => {
+  if (!ctx.actor.isOperator) throw new TRPCError({ code: "FORBIDDEN", message: "operators only" });
+  return next();
+});
+
+/**
+ * Tenant-owned work. Resolves the caller's role in the tenant named by `tenantId` before the
+ * input is parsed, and hands the handler a database confined to that tenant. A tenant the caller
+ * does not belong to is "not found", never "forbidden": ids of other tenants reveal nothing.
+ */
+export function tenantProcedure(minRole: Role) {
+  return authedProcedure.use(async ({ ctx, next, getRawInput }) => {
+    const raw = (await getRawInput()) as { tenantId?: unknown } | undefined;
+    const parsed = uuid.safeParse(raw?.tenantId);
+    if (!parsed.success) throw new TRPCError({ code: "BAD_REQUEST", message: "tenantId: must be a UUID" });
+    const tenantId = parsed.data;
+    let role: Role | null = null;
+    if (ctx.actor.kind === "token") {
+      role = ctx.actor.tenantId === tenantId ? ctx.actor.role : null;
+    } else {
+      const m = await ctx.db.membership.findUnique({
+        where: { tenantId_userId: { tenantId, userId: ctx.actor.userId } },
+        select: { role: true },
+      });
+      role = m?.role ?? null;
+    }
+    if (!role) throw new TRPCError({ code: "NOT_FOUND", message: "tenant not found" });
+    if (!roleAtLeast(role, minRole)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `this needs the ${minRole} role; you are ${role}` });
+    }
+    const actorRef =
+      ctx.actor.kind === "user"
+        ? { actorType: "user", actorId: ctx.actor.userId }
+        : { actorType: "token", actorId: ctx.actor.tokenId };
+    return next({ ctx: { tenant: { id: tenantId, role }, scope: scopedDb(ctx.db, tenantId), actorRef } });
+  });
+}

@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { dnsLabel, instanceState, isoDate, isolationLevel, tenantInput, uuid } from "./common";
+
+// host[:port]/path[:tag][@sha256:digest]; lowercase repository path as OCI requires.
+const imagePattern =
+  /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+export const imageRef = z
+  .string()
+  .min(1, "must name an image")
+  .max(512)
+  .regex(imagePattern, "must be an OCI image reference such as 127.0.0.1:5000/examples/hello:latest");
+
+export const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a valid environment variable name");
+
+export const portSpec = z.strictObject({
+  port: z.number().int().min(1).max(65535),
+  protocol: z.enum(["tcp", "udp"]).default("tcp"),
+});
+
+export const deploymentSpec = z.strictObject({
+  name: dnsLabel,
+  image: imageRef,
+  command: z.array(z.string().max(4096)).max(64).default([]),
+  args: z.array(z.string().max(4096)).max(256).default([]),
+  env: z
+    .record(envKey, z.string().max(32_768))
+    .refine((e) => Object.keys(e).length <= 256, "must have at most 256 variables")
+    .default({}),
+  ports: z.array(portSpec).max(16).default([]),
+  cpuMillis: z.number().int().min(10).max(64_000).default(500),
+  memoryMiB: z.number().int().min(16).max(262_144).default(256),
+  replicas: z.number().int().min(0).max(100).default(1),
+  isolation: isolationLevel.optional().describe("defaults to the tenant's default isolation level"),
+});
+export type DeploymentSpec = z.infer<typeof deploymentSpec>;
+
+export const createDeploymentInput = deploymentSpec.extend(tenantInput.shape);
+
+export const deploymentRef = tenantInput.extend({ deploymentId: uuid }).strict();
+
+export const instanceDto = z.object({
+  id: uuid,
+  deploymentId: uuid,
+  hostId: uuid.nullable(),
+  ordinal: z.number(),
+  generation: z.number(),
+  state: instanceState,
+  reason: z.string().nullable(),
+  exitCode: z.number().nullable(),
+  endpoints: z.array(z.string()),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+});
+
+export const deploymentDto = z.object({
+  id: uuid,
+  tenantId: uuid,
+  name: z.string(),
+  image: z.string(),
+  command: z.array(z.string()),
+  args: z.array(z.string()),
+  env: z.record(z.string(), z.string()),
+  ports: z.array(z.object({ port: z.number(), protocol: z.enum(["tcp", "udp"]) })),
+  cpuMillis: z.number(),
+  memoryMiB: z.number(),
+  replicas: z.number(),
+  isolation: isolationLevel,
+  desiredState: z.enum(["running", "stopped"]),
+  generation: z.number(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  instances: z.array(instanceDto),
+});
+export type DeploymentDto = z.infer<typeof deploymentDto>;
