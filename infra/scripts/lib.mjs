@@ -1,7 +1,15 @@
 // Helpers shared by setup, start and test. Node builtins only: these run before `npm install`.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,7 +53,9 @@ export function run(cmd, args, opts = {}) {
     const child = spawn(cmd, args, { cwd: root, stdio: "inherit", ...opts });
     child.on("error", (e) => reject(new SetupError(`${cmd}: ${e.message}`)));
     child.on("exit", (code, signal) =>
-      code === 0 ? resolve() : reject(new SetupError(`${cmd} ${args.join(" ")} failed (${signal ?? `exit ${code}`})`)),
+      code === 0
+        ? resolve()
+        : reject(new SetupError(`${cmd} ${args.join(" ")} failed (${signal ?? `exit ${code}`})`)),
     );
   });
 }
@@ -65,7 +75,9 @@ export function capture(cmd, args, opts = {}) {
 
 /** True if something on PATH answers to this name (used to tell Debian hosts from others). */
 export function hasCommand(name) {
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, name)));
+  return (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .some((dir) => dir && existsSync(path.join(dir, name)));
 }
 
 export function portOpen(host, port, timeoutMs = 1000) {
@@ -134,7 +146,11 @@ export function readConfig() {
 export function writeConfig(values) {
   const lines = Object.entries(values).map(([k, v]) => `${k}=${v}`);
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(configPath, `# Written by npm run setup; shell variables override these.\n${lines.join("\n")}\n`, { mode: 0o600 });
+  writeFileSync(
+    configPath,
+    `# Written by npm run setup; shell variables override these.\n${lines.join("\n")}\n`,
+    { mode: 0o600 },
+  );
   protectConfig();
 }
 

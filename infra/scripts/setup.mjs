@@ -7,7 +7,6 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import {
-  SetupError,
   capture,
   fail,
   hasCommand,
@@ -19,6 +18,7 @@ import {
   readStamp,
   root,
   run,
+  SetupError,
   step,
   waitPort,
   writeConfig,
@@ -67,15 +67,19 @@ export async function setup({ forTests = false, build = true, seed = !forTests }
 function checkNode() {
   const [major, minor] = process.versions.node.split(".").map(Number);
   if (major < 20 || (major === 20 && minor < 9)) {
-    throw new SetupError(`Node ${process.versions.node} is too old: Berth needs Node >= 20.9. Install a newer Node and run npm run setup again.`);
+    throw new SetupError(
+      `Node ${process.versions.node} is too old: Berth needs Node >= 20.9. Install a newer Node and run npm run setup again.`,
+    );
   }
   return `v${process.versions.node}`;
 }
 
 async function installDeps() {
   // Hashing the lock rather than trusting mtimes: git checkouts touch files without changing them.
-  const lockHash = () => (existsSync(path.join(root, "package-lock.json")) ? hashPaths(["package-lock.json"]) : "no lock");
-  if (existsSync(path.join(root, "node_modules")) && readStamp("npm-lock.hash") === lockHash()) return "up to date";
+  const lockHash = () =>
+    existsSync(path.join(root, "package-lock.json")) ? hashPaths(["package-lock.json"]) : "no lock";
+  if (existsSync(path.join(root, "node_modules")) && readStamp("npm-lock.hash") === lockHash())
+    return "up to date";
   await run("npm", ["install", "--no-audit", "--no-fund"]);
   writeStamp("npm-lock.hash", lockHash()); // after the install: npm may have rewritten the lock
   return "installed";
@@ -105,20 +109,28 @@ async function ensurePackages(forTests, managed) {
     managed.redis && !redisUp && "redis-server",
     forTests && "chromium", // e2e drives /usr/bin/chromium; Playwright downloads nothing here
   ].filter(Boolean);
-  if (!wanted.length) return "none needed";
+  if (!wanted.length) return "nothing needed (services already listening)";
   if (!hasCommand("dpkg-query") || !hasCommand("apt-get")) {
-    log("packages", `no apt-get/dpkg on this machine: provide ${wanted.join(", ")} yourself (${COMPOSE_HINT})`);
+    log(
+      "packages",
+      `no apt-get/dpkg on this machine: provide ${wanted.join(", ")} yourself (${COMPOSE_HINT})`,
+    );
     return "skipped (not Debian)";
   }
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax, not JS
   const status = await Promise.all(wanted.map((pkg) => capture("dpkg-query", ["-W", "-f=${Status}", pkg])));
   // "install ok installed"; "not-installed" and "config-files" do not count.
   const missing = wanted.filter((_, i) => !/ installed$/.test(status[i].stdout.trim()));
   if (!missing.length) return `${wanted.join(", ")} installed`;
   if (!isRoot) {
-    throw new SetupError(`missing Debian packages. Run:\n  sudo apt-get install -y ${missing.join(" ")}\nthen npm run setup again.`);
+    throw new SetupError(
+      `missing Debian packages. Run:\n  sudo apt-get install -y ${missing.join(" ")}\nthen npm run setup again.`,
+    );
   }
   await run("apt-get", ["update"]);
-  await run("apt-get", ["install", "-y", ...missing], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  await run("apt-get", ["install", "-y", ...missing], {
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
   return `installed ${missing.join(", ")}`;
 }
 
@@ -129,8 +141,20 @@ function endpoint(url, defaultPort) {
 
 async function ensureServices(env, managed) {
   const services = [
-    { name: "postgres", key: "DATABASE_URL", ...endpoint(env.DATABASE_URL, 5432), managed: managed.postgres, start: startPostgres },
-    { name: "redis", key: "REDIS_URL", ...endpoint(env.REDIS_URL, 6379), managed: managed.redis, start: startRedis },
+    {
+      name: "postgres",
+      key: "DATABASE_URL",
+      ...endpoint(env.DATABASE_URL, 5432),
+      managed: managed.postgres,
+      start: startPostgres,
+    },
+    {
+      name: "redis",
+      key: "REDIS_URL",
+      ...endpoint(env.REDIS_URL, 6379),
+      managed: managed.redis,
+      start: startRedis,
+    },
   ];
   const open = await Promise.all(services.map((s) => portOpen(s.host, s.port)));
   const unreachable = services.filter((s, i) => !open[i] && !s.managed);
@@ -146,36 +170,60 @@ async function ensureServices(env, managed) {
     }
     log("services", `${s.name} is not listening on ${s.host}:${s.port}: starting it`);
     await s.start();
-    if (!(await waitPort(s.host, s.port, 30_000))) throw new SetupError(`${s.name} did not open ${s.host}:${s.port} within 30 s`);
+    if (!(await waitPort(s.host, s.port, 30_000)))
+      throw new SetupError(`${s.name} did not open ${s.host}:${s.port} within 30 s`);
     result.push(`${s.name} started`);
   }
   return result.join(", ");
 }
 
 function dirs(parent) {
-  return existsSync(parent) ? readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : [];
+  return existsSync(parent)
+    ? readdirSync(parent, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+    : [];
 }
 
 async function startPostgres() {
-  if (!hasCommand("pg_ctlcluster")) throw new SetupError(`Postgres is not running and pg_ctlcluster is missing (${COMPOSE_HINT})`);
+  if (!hasCommand("pg_ctlcluster"))
+    throw new SetupError(`Postgres is not running and pg_ctlcluster is missing (${COMPOSE_HINT})`);
   // /etc/postgresql lists clusters; a package installed without one only shows in /usr/lib/postgresql.
   let versions = dirs("/etc/postgresql");
   if (!versions.length) versions = dirs("/usr/lib/postgresql");
   if (versions.length !== 1) {
-    throw new SetupError(`expected one Postgres version, found ${versions.join(", ") || "none"}: start one on 127.0.0.1:5432 or set DATABASE_URL`);
+    throw new SetupError(
+      `expected one Postgres version, found ${versions.join(", ") || "none"}: start one on 127.0.0.1:5432 or set DATABASE_URL`,
+    );
   }
   const v = versions[0];
   const cmds = [["pg_ctlcluster", "--skip-systemctl-redirect", v, "main", "start"]];
   // Trust auth because the default DATABASE_URL has no password; Debian only listens on localhost.
-  if (!existsSync(`/etc/postgresql/${v}/main`)) cmds.unshift(["pg_createcluster", v, "main", "--", "--auth=trust"]);
-  if (!isRoot) throw new SetupError(`starting Postgres needs root. Run:\n${cmds.map((c) => `  sudo ${c.join(" ")}`).join("\n")}`);
+  if (!existsSync(`/etc/postgresql/${v}/main`))
+    cmds.unshift(["pg_createcluster", v, "main", "--", "--auth=trust"]);
+  if (!isRoot)
+    throw new SetupError(
+      `starting Postgres needs root. Run:\n${cmds.map((c) => `  sudo ${c.join(" ")}`).join("\n")}`,
+    );
   for (const [cmd, ...args] of cmds) await run(cmd, args);
 }
 
 async function startRedis() {
-  if (!hasCommand("redis-server")) throw new SetupError(`Redis is not running and redis-server is missing (${COMPOSE_HINT})`);
+  if (!hasCommand("redis-server"))
+    throw new SetupError(`Redis is not running and redis-server is missing (${COMPOSE_HINT})`);
   // Nothing on disk: Redis only carries work that the reconciler can rebuild from Postgres.
-  await run("redis-server", ["--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", "", "--appendonly", "no"]);
+  await run("redis-server", [
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ]);
 }
 
 async function ensureDatabase(databaseUrl) {
@@ -194,9 +242,13 @@ async function sql(url, query) {
   const shown = new URL(url);
   if (shown.password) shown.password = "***";
   const hint = (msg) =>
-    /password/i.test(msg) ? "\nPostgres wants a password: put it in DATABASE_URL (shell or .berth/config.env)." : "";
+    /password/i.test(msg)
+      ? "\nPostgres wants a password: put it in DATABASE_URL (shell or .berth/config.env)."
+      : "";
   if (hasCommand("psql")) {
-    const r = await capture("psql", [url.href, "-tAc", query], { env: { ...process.env, PGCONNECT_TIMEOUT: "10" } });
+    const r = await capture("psql", [url.href, "-tAc", query], {
+      env: { ...process.env, PGCONNECT_TIMEOUT: "10" },
+    });
     if (r.code !== 0) throw new SetupError(`psql ${shown.href} failed: ${r.stderr.trim()}${hint(r.stderr)}`);
     return r.stdout.trim();
   }
@@ -232,7 +284,8 @@ async function buildWeb(env) {
     return "skipped (apps/web has no app yet)";
   }
   const hash = webBuildHash();
-  if (readStamp("web-build.hash") === hash && existsSync(path.join(web, ".next/BUILD_ID"))) return "up to date";
+  if (readStamp("web-build.hash") === hash && existsSync(path.join(web, ".next/BUILD_ID")))
+    return "up to date";
   await run("npm", ["run", "build", "-w", "@berth/web"], { env });
   writeStamp("web-build.hash", hash); // the inputs as they were when the build read them
   return "built";
@@ -254,5 +307,9 @@ if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(new URL(im
     process.exit(2);
   }
   const forTests = args.includes("--for-tests");
-  setup({ forTests, build: !args.includes("--no-build"), seed: !forTests && !args.includes("--no-seed") }).catch(fail);
+  setup({
+    forTests,
+    build: !args.includes("--no-build"),
+    seed: !forTests && !args.includes("--no-seed"),
+  }).catch(fail);
 }

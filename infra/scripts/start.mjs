@@ -4,14 +4,15 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
-import { SetupError, fail, log, portOpen, root } from "./lib.mjs";
+import { fail, log, portOpen, root, SetupError } from "./lib.mjs";
 import { setup } from "./setup.mjs";
 
 const WEB = "http://127.0.0.1:3000"; // where `next start` listens (apps/web/package.json)
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const env = { ...process.env, ...(await setup().catch(fail)) };
-if (await portOpen("127.0.0.1", 3000)) fail(new SetupError("127.0.0.1:3000 is already in use: is Berth running already?"));
+if (await portOpen("127.0.0.1", 3000))
+  fail(new SetupError("127.0.0.1:3000 is already in use: is Berth running already?"));
 
 const apps = [
   ["web", "@berth/web"],
@@ -29,7 +30,10 @@ const children = apps.map(([name, workspace]) => {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const prefix = `[${name}]`.padEnd(width + 1);
-  for (const [stream, out] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+  for (const [stream, out] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ]) {
     readline.createInterface({ input: stream }).on("line", (line) => out.write(`${prefix}${line}\n`));
   }
   child.on("error", (e) => log("start", `${name}: ${e.message}`));

@@ -2,7 +2,7 @@
 // e2e runs even when vitest failed, so one run reports every failure.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { SetupError, root, run } from "./lib.mjs";
+import { root, run, SetupError } from "./lib.mjs";
 import { setup } from "./setup.mjs";
 
 const results = [];
@@ -34,5 +34,6 @@ if (await timed("setup", async () => (env = await setup({ forTests: true })))) {
 }
 
 console.log("\n[berth] summary");
-for (const { name, status, ms } of results) console.log(`  ${name.padEnd(7)} ${(ms / 1000).toFixed(1).padStart(6)} s  ${status}`);
+for (const { name, status, ms } of results)
+  console.log(`  ${name.padEnd(7)} ${(ms / 1000).toFixed(1).padStart(6)} s  ${status}`);
 process.exit(results.some((r) => r.status !== "ok" && !r.status.startsWith("skipped")) ? 1 : 0);
