@@ -16,10 +16,12 @@ export type DepsConfig = {
 
 export function createDeps(cfg: DepsConfig): Deps {
   const db = createDb(cfg.databaseUrl);
-  // Fail fast instead of queueing commands while Redis is away: health and enqueue must answer.
-  const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  // Commands wait for a (re)connection at most commandTimeout: health and enqueue must answer
+  // promptly when Redis is away, and must not fail merely because the socket is still opening.
+  const redisOpts = { maxRetriesPerRequest: 1, commandTimeout: 2_000 };
+  const redis = new Redis(cfg.redisUrl, redisOpts);
   redis.on("error", () => {});
-  const queueConnection = new Redis(cfg.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const queueConnection = new Redis(cfg.redisUrl, redisOpts);
   queueConnection.on("error", () => {});
   const queue = new Queue(placementQueue.name, {
     connection: queueConnection,

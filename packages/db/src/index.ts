@@ -2,7 +2,6 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client";
 
 export * from "./generated/client";
-export { migrate, MigrationError } from "./migrate";
 
 /** The Prisma client over node-postgres; no Prisma engine binary is involved. */
 export function createDb(connectionString: string, opts: { max?: number } = {}) {
