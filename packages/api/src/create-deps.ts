@@ -39,5 +39,8 @@ export function createDeps(cfg: DepsConfig): Deps {
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
-  await Promise.allSettled([deps.placementQueue.close(), deps.redis.quit(), deps.db.$disconnect()]);
+  // The queue does not close a connection it was handed; it is ours to quit.
+  const queueConnection = await deps.placementQueue.client.catch(() => null);
+  await deps.placementQueue.close().catch(() => {});
+  await Promise.allSettled([queueConnection?.quit(), deps.redis.quit(), deps.db.$disconnect()]);
 }
