@@ -1,0 +1,260 @@
+// End to end: the real `berth` binary, as a child process, against the real REST API (handleRest
+// over node:http) on a real Postgres and Redis. The harness is test-only; the CLI itself speaks
+// nothing but HTTP.
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { handleRest, openApiDocument } from "@berth/api";
+import { callerFor, createHarness, type Harness, makeTenant, signUp } from "@berth/api/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Deployment, Token } from "./types";
+
+const bin = fileURLToPath(new URL("../bin/berth.mjs", import.meta.url));
+
+let h: Harness;
+let server: Server;
+let base: string;
+let dir: string;
+let token: string;
+let tenant: { id: string; slug: string };
+
+/** The tiny adapter the web app's route handlers are: node:http → Request → handleRest. */
+function serve(harness: Harness): Promise<Server> {
+  const s = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? "/", base);
+    const headers = new Headers();
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
+      headers.append(req.rawHeaders[i] ?? "", req.rawHeaders[i + 1] ?? "");
+    const hasBody = req.method !== "GET" && req.method !== "HEAD" && chunks.length > 0;
+    const response =
+      url.pathname === "/api/v1/openapi.json"
+        ? Response.json(openApiDocument(base))
+        : await handleRest(
+            harness.deps,
+            new Request(url, {
+              method: req.method,
+              headers,
+              body: hasBody ? Buffer.concat(chunks) : undefined,
+            }),
+          );
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.end(Buffer.from(await response.arrayBuffer()));
+  });
+  return new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(s)));
+}
+
+type Run = { code: number; stdout: string; stderr: string };
+
+function berth(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  // Nothing inherited: no BERTH_URL/BERTH_TOKEN from the developer's shell leaks in.
+  const childEnv: NodeJS.ProcessEnv = {
+    NODE_ENV: "test",
+    PATH: process.env.PATH ?? "",
+    HOME: dir,
+    BERTH_CONFIG: join(dir, "config.json"),
+    ...env,
+  };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { env: childEnv, timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const json = <T>(r: Run): T => {
+  expect(r.stderr, r.stderr).not.toMatch(/^error:/m);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as T;
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "berth-cli-e2e-"));
+  h = await createHarness();
+  const owner = await signUp(h, "Owner");
+  tenant = await makeTenant(h, owner, "cli");
+  const created = await callerFor(h, owner.actor).tokens.create({
+    tenantId: tenant.id,
+    name: "laptop",
+    scopes: ["read", "write"],
+    expiresInDays: 1,
+  });
+  token = created.token;
+  server = await serve(h);
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((r) => server?.close(r));
+  await h?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("berth against the real API", () => {
+  it("refuses a bad token at login and stores nothing", async () => {
+    const r = await berth(["login", "--url", base, "--token", "berth_not-a-token"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe("error: the API token is invalid, expired or revoked");
+    await expect(stat(join(dir, "config.json"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("logs in, storing url, token and tenant in a 0600 file", async () => {
+    const r = await berth(["login", "--url", `${base}/`, "--token", token]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`tenant ${tenant.slug} (cli), role owner`);
+    const file = join(dir, "config.json");
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ url: base, token, tenantId: tenant.id });
+  });
+
+  it("lists tenants as a table and as JSON", async () => {
+    const [table, asJson] = await Promise.all([berth(["tenants"]), berth(["tenants", "--json"])]);
+    expect(table.stdout.split("\n")[0]).toMatch(/^ID\s+SLUG\s+NAME\s+ROLE$/);
+    expect(table.stdout).toMatch(new RegExp(`${tenant.id}\\s+${tenant.slug}\\s+cli\\s+owner`));
+    expect(json<{ id: string }[]>(asJson).map((t) => t.id)).toEqual([tenant.id]);
+  });
+
+  it("creates a token once, lists it and revokes it, after which it no longer works", async () => {
+    const created = await berth([
+      "tokens",
+      "create",
+      "--name",
+      "ci",
+      "--scope",
+      "read",
+      "--expires-in-days",
+      "7",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const secret = /token:\s+(berth_\S+)/.exec(created.stdout)?.[1] ?? "";
+    expect(secret).not.toBe("");
+    expect(created.stdout).toMatch(/shown only once.*cannot be shown again/);
+
+    const asCi = { BERTH_URL: base, BERTH_TOKEN: secret };
+    const [listJson, table, ciWorks] = await Promise.all([
+      berth(["tokens", "list", "--json"]),
+      berth(["tokens", "list"]),
+      berth(["tenants"], asCi),
+    ]);
+    const list = json<Token[]>(listJson);
+    const ci = list.find((t) => t.name === "ci");
+    expect(ci?.scopes).toEqual(["read"]);
+    expect(JSON.stringify(list)).not.toContain(secret);
+    expect(table.stdout).toMatch(/ci\s+berth_\S*\s+read\s+active/);
+    expect(ciWorks.code).toBe(0);
+
+    const revoked = await berth(["tokens", "revoke", ci?.id ?? ""]);
+    expect(revoked.stdout).toContain(`Revoked token ci (${ci?.id})`);
+    const after = await berth(["deployments", "list"], asCi);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(/^error: the API token is invalid, expired or revoked\n$/);
+  });
+
+  let hello: Deployment;
+
+  it("deploys: records the deployment with pending instances", async () => {
+    const image = "127.0.0.1:5000/examples/hello:latest";
+    hello = json<Deployment>(
+      await berth(["deploy", image, "--port", "8080", "--env", "GREETING=hi there", "--json"]),
+    );
+    expect(hello).toMatchObject({
+      name: "hello",
+      isolation: "container",
+      env: { GREETING: "hi there" },
+      ports: [{ port: 8080, protocol: "tcp" }],
+    });
+    expect(hello.instances.map((i) => i.state)).toEqual(["pending"]);
+    const row = await h.deps.db.deployment.findUniqueOrThrow({
+      where: { id: hello.id },
+      include: { instances: true },
+    });
+    expect(row.instances.map((i) => i.state)).toEqual(["pending"]);
+  });
+
+  it("deploy --wait gives up plainly with exit 3 when no host can run it; bad flags and names are refused", async () => {
+    const started = Date.now();
+    // The flag checks run while --wait waits out its 5 s.
+    const [wait, port, envFlag, dup, usage] = await Promise.all([
+      berth(["deploy", "busybox", "--name", "waiter", "--wait", "--timeout", "30"]).then((r) => ({
+        ...r,
+        ms: Date.now() - started,
+      })),
+      berth(["deploy", "busybox", "--port", "70000"]),
+      berth(["deploy", "busybox", "--env", "NOEQUALS"]),
+      berth(["deploy", "127.0.0.1:5000/other/hello:v2"]),
+      berth(["deploy"]),
+    ]);
+    expect(wait.code, wait.stderr).toBe(3);
+    expect(wait.stderr).toContain(
+      "error: no host can run this deployment yet: placement is not available (instances stay pending)",
+    );
+    expect(wait.ms).toBeGreaterThanOrEqual(5000);
+    expect(wait.ms).toBeLessThan(25_000); // well before its 30 s timeout
+
+    expect(port.code).toBe(2);
+    expect(port.stderr).toMatch(/^error: --port: "70000" must be a port number from 1 to 65535/);
+    expect(envFlag.stderr).toMatch(/^error: --env: "NOEQUALS" must be KEY=VALUE/);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr.trim()).toBe('error: name: a deployment named "hello" already exists');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/missing required argument 'image'/);
+  });
+
+  it("lists and shows deployments with their instances", async () => {
+    const [list, get, byId] = await Promise.all([
+      berth(["deployments", "list"]),
+      berth(["deployments", "get", "hello"]),
+      berth(["deployments", "get", hello.id, "--json"]),
+    ]);
+    expect(list.stdout).toMatch(
+      /hello\s+127\.0\.0\.1:5000\/examples\/hello:latest\s+container\s+1\s+1 pending/,
+    );
+    expect(list.stdout).toMatch(/waiter\s+busybox/);
+    expect(get.stdout).toMatch(/^name:\s+hello$/m);
+    expect(get.stdout).toMatch(/^ports:\s+8080\/tcp$/m);
+    expect(get.stdout).toMatch(/ORDINAL\s+STATE\s+HOST\s+ENDPOINTS\s+REASON\n0\s+pending\s+-\s+-\s+-/);
+    expect(json<Deployment>(byId).name).toBe("hello");
+  });
+
+  it("says there are no logs while nothing has run, and that the server serves none once something has", async () => {
+    const [r, f] = await Promise.all([berth(["logs", "hello"]), berth(["logs", "hello", "-f"])]);
+    expect(r).toMatchObject({ code: 0, stdout: "no logs: no instance of hello has run yet\n" });
+    expect(f.code).toBe(0);
+    expect(f.stdout).toContain("following is not possible until an instance runs");
+
+    await h.deps.db.instance.updateMany({
+      where: { deployment: { name: "waiter" } },
+      data: { state: "exited", exitCode: 0 },
+    });
+    const ran = await berth(["logs", "waiter"]);
+    expect(ran).toMatchObject({
+      code: 0,
+      stdout: `no logs: the server at ${base} does not serve logs yet\n`,
+    });
+  });
+
+  it("deletes by name; the name is then unknown", async () => {
+    expect((await berth(["deployments", "delete", "hello"])).stdout).toMatch(/^Deleted deployment hello \(/);
+    const gone = await berth(["deployments", "get", "hello"]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/^error: deployment "hello" not found/);
+  });
+
+  it("reports an unreachable server in one line, and logs out", async () => {
+    const closed = await serve(h);
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((r) => closed.close(r));
+    const r = await berth(["tenants"], { BERTH_URL: url, BERTH_TOKEN: "x" });
+    expect(r).toMatchObject({ code: 1, stderr: `error: cannot reach ${url}: connection refused\n` });
+    expect((await berth(["logout"])).stdout).toContain("Logged out");
+    const after = await berth(["tenants"]);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(/^error: not logged in/);
+  });
+});

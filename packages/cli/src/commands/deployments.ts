@@ -1,0 +1,53 @@
+import type { Command } from "commander";
+import type { Env } from "../env";
+import { createOutput } from "../output";
+import { deploymentColumns, instanceColumns, renderDeployment } from "../render";
+import { findDeployment } from "../resolve";
+import { openSession, tenantPath } from "../session";
+import type { Deployment } from "../types";
+
+export function registerDeployments(program: Command, env: Env) {
+  const deployments = program.command("deployments").description("the tenant's deployments");
+
+  deployments
+    .command("list")
+    .alias("ls")
+    .description("deployments with the state of their instances")
+    .option("--json", "print JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const out = createOutput(Boolean(opts.json));
+      const s = await openSession(env);
+      const list = await s.client.request<Deployment[]>("GET", tenantPath(s, "/deployments"));
+      if (out.json) return out.data(list);
+      out.table(list, deploymentColumns, "No deployments. Create one with: berth deploy IMAGE");
+    });
+
+  deployments
+    .command("get")
+    .description("one deployment and its instances")
+    .argument("<name-or-id>")
+    .option("--json", "print JSON")
+    .action(async (nameOrId: string, opts: { json?: boolean }) => {
+      const out = createOutput(Boolean(opts.json));
+      const d = await findDeployment(await openSession(env), nameOrId);
+      if (out.json) return out.data(d);
+      out.line(renderDeployment(d));
+      out.line("");
+      out.table(d.instances, instanceColumns, "No instances (replicas is 0).");
+    });
+
+  deployments
+    .command("delete")
+    .alias("rm")
+    .description("delete a deployment and its instances")
+    .argument("<name-or-id>")
+    .option("--json", "print JSON")
+    .action(async (nameOrId: string, opts: { json?: boolean }) => {
+      const out = createOutput(Boolean(opts.json));
+      const s = await openSession(env);
+      const d = await findDeployment(s, nameOrId);
+      const deleted = await s.client.request<Deployment>("DELETE", tenantPath(s, `/deployments/${d.id}`));
+      if (out.json) return out.data(deleted);
+      out.line(`Deleted deployment ${deleted.name} (${deleted.id}).`);
+    });
+}

@@ -1,0 +1,96 @@
+import type { Client } from "./client";
+
+type OpenApiDocument = { paths?: Record<string, unknown> };
+
+/**
+ * The log API does not exist yet, so `berth logs` asks the server's OpenAPI document
+ * (GET /api/v1/openapi.json) whether it has grown one: the first path ending in `/logs` under a
+ * deployment, e.g. `/tenants/{tenantId}/deployments/{deploymentId}/logs`, is used as is, for
+ * lines (JSON) and, with `follow=true` and `Accept: text/event-stream`, as a server-sent event
+ * stream. When the document is missing or has no such path, the caller falls back to a notice.
+ */
+export async function findLogsRoute(client: Client): Promise<string | null> {
+  let doc: OpenApiDocument;
+  try {
+    doc = await client.request<OpenApiDocument>("GET", "/openapi.json");
+  } catch {
+    return null; // no document: an older server, or one behind a proxy that hides it
+  }
+  const paths = Object.keys(doc.paths ?? {}).filter((p) => p.endsWith("/logs"));
+  return paths.find((p) => p.includes("{deploymentId}")) ?? paths[0] ?? null;
+}
+
+/** Fills `{name}` placeholders; null when the route needs a value we do not have. */
+export function fillRoute(template: string, values: Record<string, string>): string | null {
+  let missing = false;
+  const path = template.replace(/\{(\w+)\}/g, (_, key: string) => {
+    const v = values[key];
+    if (v === undefined) missing = true;
+    return encodeURIComponent(v ?? "");
+  });
+  return missing ? null : path;
+}
+
+/** Accepts the shapes a line API is likely to take: strings, `{ line | message | text }`, or `{ lines }`. */
+export function toLines(body: unknown): string[] {
+  const list = Array.isArray(body) ? body : (body as { lines?: unknown } | null)?.lines;
+  if (!Array.isArray(list)) return typeof body === "string" ? body.split("\n") : [JSON.stringify(body)];
+  return list.map((entry) => {
+    if (typeof entry === "string") return entry;
+    const e = entry as { line?: unknown; message?: unknown; text?: unknown };
+    const text = e.line ?? e.message ?? e.text;
+    return typeof text === "string" ? text : JSON.stringify(entry);
+  });
+}
+
+export async function fetchLines(client: Client, path: string): Promise<string[]> {
+  const res = await client.raw(path, { accept: "application/json, text/plain" });
+  const text = await res.text();
+  try {
+    return toLines(JSON.parse(text));
+  } catch {
+    return text.split("\n").filter((l, i, all) => l !== "" || i < all.length - 1);
+  }
+}
+
+/** Server-sent events: one `data:` field (possibly multi-line) per event, each event a log entry. */
+export async function followLines(
+  client: Client,
+  path: string,
+  onLine: (line: string) => void,
+): Promise<void> {
+  const sep = path.includes("?") ? "&" : "?";
+  const res = await client.raw(`${path}${sep}follow=true`, {
+    accept: "text/event-stream",
+    signal: new AbortController().signal,
+  });
+  if (!res.headers.get("content-type")?.includes("text/event-stream") || !res.body) {
+    for (const line of toLines(await res.text())) onLine(line);
+    return;
+  }
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of res.body) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true }).replace(/\r\n?/g, "\n");
+    let end = buffer.indexOf("\n\n");
+    while (end >= 0) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = event
+        .split("\n")
+        .filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5).replace(/^ /, ""));
+      if (data.length) for (const line of toLines(parseMaybeJson(data.join("\n")))) onLine(line);
+      end = buffer.indexOf("\n\n");
+    }
+  }
+}
+
+function parseMaybeJson(text: string): unknown {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === "object" && v !== null ? [v] : text;
+  } catch {
+    return text;
+  }
+}
