@@ -8,5 +8,7 @@ export default defineConfig({
   experimental: { adapter: true },
   engine: "js",
   adapter: async () =>
-    new PrismaPg({ connectionString: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres" }),
+    new PrismaPg({
+      connectionString: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+    }),
 });

@@ -13,7 +13,9 @@ export type WorkerEnv = z.infer<typeof schema>;
 export function loadEnv(): WorkerEnv {
   const parsed = schema.safeParse(process.env);
   if (!parsed.success) {
-    throw new Error(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new Error(
+      `invalid environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   }
   return parsed.data;
 }

@@ -1,7 +1,10 @@
 /** A part of the daemon with its own lifecycle; stopped in reverse order, each on its own. */
 export type Module = { name: string; start(): Promise<void>; stop(): Promise<void> };
 
-export async function runModules(modules: Module[], opts: { shutdownTimeoutMs: number; onStopped?: () => Promise<void> }) {
+export async function runModules(
+  modules: Module[],
+  opts: { shutdownTimeoutMs: number; onStopped?: () => Promise<void> },
+) {
   const started: Module[] = [];
   for (const m of modules) {
     await m.start();

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleRest } from "./rest";
-import { callerFor, createHarness, type Harness, makeTenant, restRequest, signUp, type TestUser } from "./testing";
+import {
+  callerFor,
+  createHarness,
+  type Harness,
+  makeTenant,
+  restRequest,
+  signUp,
+  type TestUser,
+} from "./testing";
 
 let h: Harness;
 let alice: TestUser;
@@ -16,7 +24,11 @@ afterAll(() => h?.close());
 describe("tenancy through tRPC and REST", () => {
   it("creates a tenant, invites a member who accepts, and lists both", async () => {
     const t = await makeTenant(h, alice, "acme");
-    const inv = await callerFor(h, alice.actor).members.invite({ tenantId: t.id, email: bob.email, role: "member" });
+    const inv = await callerFor(h, alice.actor).members.invite({
+      tenantId: t.id,
+      email: bob.email,
+      role: "member",
+    });
     expect(inv.token.length).toBeGreaterThan(20);
     await callerFor(h, bob.actor).members.accept({ token: inv.token });
     const members = await callerFor(h, bob.actor).members.list({ tenantId: t.id });
@@ -26,12 +38,19 @@ describe("tenancy through tRPC and REST", () => {
         [bob.email, "member"],
       ].sort(),
     );
-    await expect(callerFor(h, bob.actor).members.accept({ token: inv.token })).rejects.toThrow(/used|unknown/);
+    await expect(callerFor(h, bob.actor).members.accept({ token: inv.token })).rejects.toThrow(
+      /used|unknown/,
+    );
   });
 
   it("issues a token shown once and stored hashed, usable over REST, then revoked", async () => {
     const t = await makeTenant(h, alice, "tok");
-    const created = await callerFor(h, alice.actor).tokens.create({ tenantId: t.id, name: "ci", scopes: ["read", "write"], expiresInDays: 30 });
+    const created = await callerFor(h, alice.actor).tokens.create({
+      tenantId: t.id,
+      name: "ci",
+      scopes: ["read", "write"],
+      expiresInDays: 30,
+    });
     const row = await h.deps.db.apiToken.findUniqueOrThrow({ where: { id: created.id } });
     expect(row.hash).not.toContain(created.token);
     expect(JSON.stringify(row)).not.toContain(created.token);
@@ -62,18 +81,29 @@ describe("tenancy through tRPC and REST", () => {
 
   it("refuses a deployment over quota or at a level the policy forbids, naming the field", async () => {
     const t = await makeTenant(h, alice, "quota");
-    await h.deps.db.tenant.update({ where: { id: t.id }, data: { quotaInstances: 2, allowedIsolation: ["container"] } });
+    await h.deps.db.tenant.update({
+      where: { id: t.id },
+      data: { quotaInstances: 2, allowedIsolation: ["container"] },
+    });
     const c = callerFor(h, alice.actor);
-    await expect(c.deployments.create({ tenantId: t.id, name: "big", image: "busybox", replicas: 3 })).rejects.toThrow(/^instances:/);
-    await expect(c.deployments.create({ tenantId: t.id, name: "vm", image: "busybox", isolation: "microvm" })).rejects.toThrow(/^isolation:/);
+    await expect(
+      c.deployments.create({ tenantId: t.id, name: "big", image: "busybox", replicas: 3 }),
+    ).rejects.toThrow(/^instances:/);
+    await expect(
+      c.deployments.create({ tenantId: t.id, name: "vm", image: "busybox", isolation: "microvm" }),
+    ).rejects.toThrow(/^isolation:/);
     await c.deployments.create({ tenantId: t.id, name: "ok", image: "busybox", replicas: 2 });
-    await expect(c.deployments.create({ tenantId: t.id, name: "ok", image: "busybox", replicas: 0 })).rejects.toThrow(/^name:/);
+    await expect(
+      c.deployments.create({ tenantId: t.id, name: "ok", image: "busybox", replicas: 0 }),
+    ).rejects.toThrow(/^name:/);
     expect(await h.deps.db.deployment.count({ where: { tenantId: t.id } })).toBe(1);
   });
 
   it("keeps the last owner from leaving", async () => {
     const t = await makeTenant(h, alice, "leave", [[bob, "viewer"]]);
-    await expect(callerFor(h, alice.actor).tenants.leave({ tenantId: t.id })).rejects.toThrow(/at least one owner/);
+    await expect(callerFor(h, alice.actor).tenants.leave({ tenantId: t.id })).rejects.toThrow(
+      /at least one owner/,
+    );
     await callerFor(h, bob.actor).tenants.leave({ tenantId: t.id });
     await expect(callerFor(h, bob.actor).tenants.get({ tenantId: t.id })).rejects.toThrow(/not found/);
   });

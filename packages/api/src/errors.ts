@@ -34,7 +34,11 @@ function isConnectionError(err: unknown): boolean {
   if (!e) return false;
   if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P03", "P1001", "P1017"].includes(e.code ?? ""))
     return true;
-  if (/Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(e.message ?? ""))
+  if (
+    /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(
+      e.message ?? "",
+    )
+  )
     return true;
   return e.cause !== undefined && e.cause !== err && isConnectionError(e.cause);
 }

@@ -13,7 +13,11 @@ type Ids = {
   memberId: string;
 };
 type Case =
-  | { scoped: true; input: (a: Ids) => Record<string, unknown>; swap?: (a: Ids, b: Ids) => Record<string, unknown> }
+  | {
+      scoped: true;
+      input: (a: Ids) => Record<string, unknown>;
+      swap?: (a: Ids, b: Ids) => Record<string, unknown>;
+    }
   | { scoped: false; why: string };
 
 const byDeployment = {
@@ -32,7 +36,10 @@ const cases: Record<string, Case> = {
   "tenants.update": { scoped: true, input: (a) => ({ tenantId: a.tenantId, name: "pwned" }) },
   "tenants.leave": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
   "members.list": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
-  "members.invite": { scoped: true, input: (a) => ({ tenantId: a.tenantId, email: "x@example.test", role: "admin" }) },
+  "members.invite": {
+    scoped: true,
+    input: (a) => ({ tenantId: a.tenantId, email: "x@example.test", role: "admin" }),
+  },
   "members.invitations": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
   "members.revokeInvitation": {
     scoped: true,
@@ -50,7 +57,10 @@ const cases: Record<string, Case> = {
     swap: (a, b) => ({ tenantId: b.tenantId, userId: a.memberId }),
   },
   "tokens.list": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
-  "tokens.create": { scoped: true, input: (a) => ({ tenantId: a.tenantId, name: "steal", scopes: ["write"] }) },
+  "tokens.create": {
+    scoped: true,
+    input: (a) => ({ tenantId: a.tenantId, name: "steal", scopes: ["write"] }),
+  },
   "tokens.revoke": {
     scoped: true,
     input: (a) => ({ tenantId: a.tenantId, tokenId: a.tokenId }),
@@ -58,7 +68,10 @@ const cases: Record<string, Case> = {
   },
   "deployments.list": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
   "deployments.get": { scoped: true, ...byDeployment },
-  "deployments.create": { scoped: true, input: (a) => ({ tenantId: a.tenantId, name: "intruder", image: "busybox" }) },
+  "deployments.create": {
+    scoped: true,
+    input: (a) => ({ tenantId: a.tenantId, name: "intruder", image: "busybox" }),
+  },
   "deployments.delete": { scoped: true, ...byDeployment },
   "instances.list": { scoped: true, ...byDeployment },
   "audit.list": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
@@ -74,8 +87,17 @@ async function seed(owner: TestUser, member: TestUser, name: string): Promise<Id
   const t = await makeTenant(h, owner, name, [[member, "member"]]);
   const c = callerFor(h, owner.actor);
   const d = await c.deployments.create({ tenantId: t.id, name: "web", image: "busybox" });
-  const tok = await c.tokens.create({ tenantId: t.id, name: "ci", scopes: ["read", "write"], expiresInDays: 1 });
-  const inv = await c.members.invite({ tenantId: t.id, email: `${name}-invitee@example.test`, role: "viewer" });
+  const tok = await c.tokens.create({
+    tenantId: t.id,
+    name: "ci",
+    scopes: ["read", "write"],
+    expiresInDays: 1,
+  });
+  const inv = await c.members.invite({
+    tenantId: t.id,
+    email: `${name}-invitee@example.test`,
+    role: "viewer",
+  });
   return { tenantId: t.id, deploymentId: d.id, tokenId: tok.id, invitationId: inv.id, memberId: member.id };
 }
 
@@ -130,12 +152,26 @@ describe("tenant isolation", () => {
   }
 
   it("an API token of tenant B cannot reach tenant A", async () => {
-    const tok = await callerFor(h, ownerB.actor).tokens.create({ tenantId: b.tenantId, name: "b", scopes: ["read", "write"], expiresInDays: 1 });
+    const tok = await callerFor(h, ownerB.actor).tokens.create({
+      tenantId: b.tenantId,
+      name: "b",
+      scopes: ["read", "write"],
+      expiresInDays: 1,
+    });
     const { handleRest } = await import("./rest");
     const { restRequest } = await import("./testing");
-    const res = await handleRest(h.deps, restRequest(`/tenants/${a.tenantId}/deployments`, { token: tok.token }));
+    const res = await handleRest(
+      h.deps,
+      restRequest(`/tenants/${a.tenantId}/deployments`, { token: tok.token }),
+    );
     expect(res.status).toBe(404);
-    const del = await handleRest(h.deps, restRequest(`/tenants/${a.tenantId}/deployments/${a.deploymentId}`, { method: "DELETE", token: tok.token }));
+    const del = await handleRest(
+      h.deps,
+      restRequest(`/tenants/${a.tenantId}/deployments/${a.deploymentId}`, {
+        method: "DELETE",
+        token: tok.token,
+      }),
+    );
     expect(del.status).toBe(404);
     expect(await h.deps.db.deployment.count({ where: { id: a.deploymentId } })).toBe(1);
   });

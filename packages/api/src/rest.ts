@@ -1,4 +1,4 @@
-import { createOpenApiFetchHandler, generateOpenApiDocument } from "trpc-to-openapi";
+import { createOpenApiFetchHandler, generateOpenApiDocument, type OpenApiMeta } from "trpc-to-openapi";
 import { createContext } from "./context";
 import type { Deps } from "./deps";
 import { router as appRouterRef } from "./rest-router";
@@ -19,11 +19,51 @@ export function openApiDocument(baseURL: string) {
 
 type ErrorBody = { message?: string; code?: string; issues?: { path?: PropertyKey[]; message: string }[] };
 
+const coercible = new Set(["number", "boolean", "bigint", "date"]);
+
+/**
+ * trpc-to-openapi switches zod's `coerce` on, in place, in the schemas of every route it serves,
+ * JSON bodies included: `{"replicas": null}` became 0 replicas and `"2"` or `[2]` became 2, and as
+ * the schemas are shared, tRPC callers got the same lenience once any REST request had run. Query
+ * strings need coercion (they carry only strings); JSON bodies carry types, so the schemas of
+ * body-carrying routes keep the `coerce` they were written with.
+ */
+function pinCoercion(node: unknown, seen = new Set<unknown>()): void {
+  if (!node || typeof node !== "object" || seen.has(node)) return;
+  seen.add(node);
+  const def = (node as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+  if (!def) {
+    // an object's shape, or a union's options
+    for (const child of Object.values(node)) pinCoercion(child, seen);
+    return;
+  }
+  if (coercible.has(String(def.type))) {
+    const coerce = def.coerce === true;
+    Object.defineProperty(def, "coerce", { get: () => coerce, set: () => {}, enumerable: true, configurable: true });
+  }
+  for (const [key, child] of Object.entries(def)) if (key !== "checks") pinCoercion(child, seen);
+  if (typeof def.getter === "function") pinCoercion(def.getter(), seen);
+}
+
+for (const procedure of Object.values(appRouterRef._def.procedures)) {
+  const method = (procedure._def.meta as OpenApiMeta | undefined)?.openapi?.method;
+  if (method && method !== "GET" && method !== "DELETE") for (const input of procedure._def.inputs) pinCoercion(input);
+}
+
 /**
  * Serves /api/v1 from the tRPC router and rewrites error bodies into one shape,
  * `{ code, message, issues? }`, whose message names the offending field.
  */
 export async function handleRest(deps: Deps, req: Request): Promise<Response> {
+  if (req.method === "GET" || req.method === "DELETE") {
+    // trpc-to-openapi gathers query parameters in a plain object, where `constructor`, `toString`
+    // or `__proto__` already exist: such a parameter crashed it into a 500.
+    const clash = [...new URL(req.url).searchParams.keys()].find((k) => k in Object.prototype);
+    if (clash) {
+      const body = { code: "BAD_REQUEST", message: `${clash}: not a known query parameter` };
+      return new Response(JSON.stringify(body), { status: 400, headers: { "content-type": "application/json" } });
+    }
+  }
   const res = await createOpenApiFetchHandler({
     endpoint: REST_PREFIX,
     router: appRouterRef,
@@ -35,6 +75,7 @@ export async function handleRest(deps: Deps, req: Request): Promise<Response> {
   let message = body.message ?? "error";
   if (body.issues?.length) message = describeIssues(body.issues);
   else if (body.code === "PARSE_ERROR") message = "body: not valid JSON";
+  else if (res.status === 415) message = "body: must be JSON, sent with content-type: application/json";
   else if (res.status === 404 && message === "Not found") {
     message = `no route ${req.method} ${new URL(req.url).pathname}`;
   }

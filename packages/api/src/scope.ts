@@ -2,7 +2,14 @@ import type { Db } from "@berth/db";
 
 // Every model that belongs to a tenant carries tenantId; this list is checked by a test against
 // the Prisma schema so that a new tenant-owned model cannot be forgotten.
-export const tenantOwnedModels = ["Membership", "Invitation", "ApiToken", "Deployment", "Instance", "AuditLog"] as const;
+export const tenantOwnedModels = [
+  "Membership",
+  "Invitation",
+  "ApiToken",
+  "Deployment",
+  "Instance",
+  "AuditLog",
+] as const;
 
 const whereOps = new Set([
   "findFirst",

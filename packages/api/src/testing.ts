@@ -38,7 +38,14 @@ export async function createHarness(): Promise<Harness> {
   };
 }
 
-export type TestUser = { id: string; email: string; name: string; password: string; actor: Actor; cookie: string };
+export type TestUser = {
+  id: string;
+  email: string;
+  name: string;
+  password: string;
+  actor: Actor;
+  cookie: string;
+};
 
 /** Signs a user up through better-auth, as the dashboard does, and keeps the session cookie. */
 export async function signUp(h: Harness, name: string, opts: { operator?: boolean } = {}): Promise<TestUser> {
@@ -64,15 +71,26 @@ export function callerFor(h: Harness, actor: Actor | null) {
 }
 
 /** A tenant owned by `owner`, with `others` added at the given roles. */
-export async function makeTenant(h: Harness, owner: TestUser, slug: string, others: [TestUser, "admin" | "member" | "viewer" | "owner"][] = []) {
-  const tenant = await callerFor(h, owner.actor).tenants.create({ name: slug, slug: `${slug}-${randomBytes(3).toString("hex")}` });
+export async function makeTenant(
+  h: Harness,
+  owner: TestUser,
+  slug: string,
+  others: [TestUser, "admin" | "member" | "viewer" | "owner"][] = [],
+) {
+  const tenant = await callerFor(h, owner.actor).tenants.create({
+    name: slug,
+    slug: `${slug}-${randomBytes(3).toString("hex")}`,
+  });
   for (const [u, role] of others) {
     await h.deps.db.membership.create({ data: { tenantId: tenant.id, userId: u.id, role } });
   }
   return tenant;
 }
 
-export function restRequest(path: string, init: { method?: string; token?: string; cookie?: string; body?: unknown; rawBody?: string } = {}) {
+export function restRequest(
+  path: string,
+  init: { method?: string; token?: string; cookie?: string; body?: unknown; rawBody?: string } = {},
+) {
   const headers = new Headers();
   if (init.token) headers.set("authorization", `Bearer ${init.token}`);
   if (init.cookie) headers.set("cookie", init.cookie);

@@ -37,7 +37,11 @@ export const dnsLabel = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be 1 to 63 lowercase letters, digits or dashes");
 
-export const displayName = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
+export const displayName = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(100, "must be at most 100 characters");
 
 export const email = z.email({ error: "must be an email address" }).max(254);
 

@@ -11,7 +11,9 @@ export const imageRef = z
   .max(512)
   .regex(imagePattern, "must be an OCI image reference such as 127.0.0.1:5000/examples/hello:latest");
 
-export const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a valid environment variable name");
+export const envKey = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a valid environment variable name");
 
 export const portSpec = z.strictObject({
   port: z.number().int().min(1).max(65535),

@@ -2,6 +2,6 @@ export * from "./audit";
 export * from "./common";
 export * from "./deployments";
 export * from "./hosts";
+export * from "./queues";
 export * from "./tenants";
 export * from "./tokens";
-export * from "./queues";

@@ -17,10 +17,22 @@ describe("isolation policy", () => {
 describe("quota", () => {
   const quota = { cpuMillis: 1000, memoryMiB: 1024, instances: 4 };
   it("fits exactly at the limit", () => {
-    expect(quotaExceeded({ cpuMillis: 500, memoryMiB: 512, instances: 2 }, { cpuMillis: 500, memoryMiB: 512, instances: 2 }, quota)).toBeNull();
+    expect(
+      quotaExceeded(
+        { cpuMillis: 500, memoryMiB: 512, instances: 2 },
+        { cpuMillis: 500, memoryMiB: 512, instances: 2 },
+        quota,
+      ),
+    ).toBeNull();
   });
   it("names the resource over the limit", () => {
-    expect(quotaExceeded({ cpuMillis: 0, memoryMiB: 1000, instances: 0 }, { cpuMillis: 10, memoryMiB: 100, instances: 1 }, quota)).toMatch(/^memoryMiB:/);
+    expect(
+      quotaExceeded(
+        { cpuMillis: 0, memoryMiB: 1000, instances: 0 },
+        { cpuMillis: 10, memoryMiB: 100, instances: 1 },
+        quota,
+      ),
+    ).toMatch(/^memoryMiB:/);
   });
 });
 

@@ -4,7 +4,10 @@ export type IsolationPolicy = { default: IsolationLevel; allowed: readonly Isola
 
 export type PolicyResult = { ok: true; level: IsolationLevel } | { ok: false; message: string };
 
-export function resolveIsolation(policy: IsolationPolicy, requested: IsolationLevel | undefined): PolicyResult {
+export function resolveIsolation(
+  policy: IsolationPolicy,
+  requested: IsolationLevel | undefined,
+): PolicyResult {
   const level = requested ?? policy.default;
   if (!policy.allowed.includes(level)) {
     return {

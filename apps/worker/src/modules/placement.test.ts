@@ -1,5 +1,5 @@
-import { placementQueue } from "@berth/contracts";
 import { callerFor, createHarness, type Harness, makeTenant, signUp, testRedisUrl } from "@berth/api/testing";
+import { placementQueue } from "@berth/contracts";
 import { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { placementModule } from "./placement";
@@ -14,11 +14,19 @@ it("marks a new deployment's instances as waiting for a host, and fails malforme
   const owner = await signUp(h, "Owner");
   const t = await makeTenant(h, owner, "w");
   const mod = placementModule({ db: h.deps.db, redisUrl: testRedisUrl, prefix: h.queuePrefix });
-  const events = new QueueEvents(placementQueue.name, { connection: { url: testRedisUrl }, prefix: h.queuePrefix });
+  const events = new QueueEvents(placementQueue.name, {
+    connection: { url: testRedisUrl },
+    prefix: h.queuePrefix,
+  });
   await events.waitUntilReady();
   await mod.start();
   try {
-    const d = await callerFor(h, owner.actor).deployments.create({ tenantId: t.id, name: "web", image: "busybox", replicas: 2 });
+    const d = await callerFor(h, owner.actor).deployments.create({
+      tenantId: t.id,
+      name: "web",
+      image: "busybox",
+      replicas: 2,
+    });
     const job = await h.deps.placementQueue.getJob(`${d.id}-g1`);
     expect(job).toBeDefined();
     await job?.waitUntilFinished(events, 10_000);

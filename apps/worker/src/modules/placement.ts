@@ -36,7 +36,8 @@ export function placementModule(opts: { db: Db; redisUrl: string; prefix: string
         async (job) => {
           const parsed = placementQueue.payload.safeParse(job.data);
           // A malformed payload will never become valid: fail it once, do not retry forever.
-          if (!parsed.success) throw new UnrecoverableError(`invalid placement payload: ${parsed.error.message}`);
+          if (!parsed.success)
+            throw new UnrecoverableError(`invalid placement payload: ${parsed.error.message}`);
           return { updated: await placeDeployment(opts.db, parsed.data.deploymentId) };
         },
         {

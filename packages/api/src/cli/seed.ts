@@ -7,8 +7,8 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { closeDeps, createDeps } from "../create-deps";
-import { authenticateToken } from "../services/tokens";
 import { createCaller } from "../router";
+import { authenticateToken } from "../services/tokens";
 
 const env = z
   .object({
@@ -26,7 +26,8 @@ const env = z
 const repoRoot = path.resolve(import.meta.dirname, "../../../..");
 const credentialsFile = path.join(repoRoot, ".berth/admin.txt");
 const cliConfigFile =
-  env.BERTH_CONFIG ?? path.join(env.XDG_CONFIG_HOME ?? path.join(homedir(), ".config"), "berth", "config.json");
+  env.BERTH_CONFIG ??
+  path.join(env.XDG_CONFIG_HOME ?? path.join(homedir(), ".config"), "berth", "config.json");
 
 function writePrivate(file: string, text: string) {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -34,7 +35,12 @@ function writePrivate(file: string, text: string) {
   chmodSync(file, 0o600);
 }
 
-const deps = createDeps({ databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, authSecret: env.BETTER_AUTH_SECRET, baseURL: env.BERTH_URL });
+const deps = createDeps({
+  databaseUrl: env.DATABASE_URL,
+  redisUrl: env.REDIS_URL,
+  authSecret: env.BETTER_AUTH_SECRET,
+  baseURL: env.BERTH_URL,
+});
 try {
   const { db } = deps;
   let user = await db.user.findUnique({ where: { email: env.BERTH_ADMIN_EMAIL } });
@@ -42,17 +48,27 @@ try {
     const password = env.BERTH_ADMIN_PASSWORD ?? randomBytes(12).toString("base64url");
     await deps.auth.api.signUpEmail({ body: { name: "Operator", email: env.BERTH_ADMIN_EMAIL, password } });
     user = await db.user.findUniqueOrThrow({ where: { email: env.BERTH_ADMIN_EMAIL } });
-    if (!env.BERTH_ADMIN_PASSWORD) writePrivate(credentialsFile, `email: ${user.email}\npassword: ${password}\n`);
+    if (!env.BERTH_ADMIN_PASSWORD)
+      writePrivate(credentialsFile, `email: ${user.email}\npassword: ${password}\n`);
     console.log("\n  Operator account created (shown once):");
     console.log(`    email:    ${user.email}`);
     console.log(`    password: ${env.BERTH_ADMIN_PASSWORD ? "(from BERTH_ADMIN_PASSWORD)" : password}`);
-    if (!env.BERTH_ADMIN_PASSWORD) console.log(`    (also kept in ${path.relative(process.cwd(), credentialsFile)}, readable only by you)\n`);
+    if (!env.BERTH_ADMIN_PASSWORD)
+      console.log(
+        `    (also kept in ${path.relative(process.cwd(), credentialsFile)}, readable only by you)\n`,
+      );
   } else {
     console.log(`operator account ${user.email} exists`);
   }
   await db.operator.upsert({ where: { userId: user.id }, update: {}, create: { userId: user.id } });
 
-  const actor = { kind: "user" as const, userId: user.id, email: user.email, name: user.name, isOperator: true };
+  const actor = {
+    kind: "user" as const,
+    userId: user.id,
+    email: user.email,
+    name: user.name,
+    isOperator: true,
+  };
   const caller = createCaller({ ...deps, actor, authError: null });
   let tenant = (await caller.tenants.list()).find((t) => t.slug === "demo");
   if (!tenant) {
@@ -64,10 +80,19 @@ try {
   const current = existsSync(cliConfigFile)
     ? (JSON.parse(readFileSync(cliConfigFile, "utf8")) as { token?: string; url?: string })
     : {};
-  const valid = current.token && current.url === env.BERTH_URL && (await authenticateToken({ db, token: current.token }));
+  const valid =
+    current.token && current.url === env.BERTH_URL && (await authenticateToken({ db, token: current.token }));
   if (!valid) {
-    const t = await caller.tokens.create({ tenantId: tenant.id, name: "cli (npm start)", scopes: ["read", "write"], expiresInDays: 365 });
-    writePrivate(cliConfigFile, `${JSON.stringify({ url: env.BERTH_URL, token: t.token, tenantId: tenant.id }, null, 2)}\n`);
+    const t = await caller.tokens.create({
+      tenantId: tenant.id,
+      name: "cli (npm start)",
+      scopes: ["read", "write"],
+      expiresInDays: 365,
+    });
+    writePrivate(
+      cliConfigFile,
+      `${JSON.stringify({ url: env.BERTH_URL, token: t.token, tenantId: tenant.id }, null, 2)}\n`,
+    );
     console.log(`CLI logged into the demo tenant (${cliConfigFile})`);
   } else {
     console.log("CLI already logged in");

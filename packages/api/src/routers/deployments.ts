@@ -1,4 +1,10 @@
-import { createDeploymentInput, deploymentDto, deploymentRef, instanceDto, tenantInput } from "@berth/contracts";
+import {
+  createDeploymentInput,
+  deploymentDto,
+  deploymentRef,
+  instanceDto,
+  tenantInput,
+} from "@berth/contracts";
 import { z } from "zod";
 import {
   createDeployment,
@@ -13,36 +19,85 @@ const tags = ["deployments"];
 
 export const deploymentsRouter = router({
   list: tenantProcedure("viewer")
-    .meta({ openapi: { method: "GET", path: "/tenants/{tenantId}/deployments", tags, summary: "Deployments with their instances", protect: true } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/tenants/{tenantId}/deployments",
+        tags,
+        summary: "Deployments with their instances",
+        protect: true,
+      },
+    })
     .input(tenantInput.strict())
     .output(z.array(deploymentDto))
     .query(({ ctx }) => listDeployments({ scope: ctx.scope })),
   get: tenantProcedure("viewer")
-    .meta({ openapi: { method: "GET", path: "/tenants/{tenantId}/deployments/{deploymentId}", tags, summary: "One deployment", protect: true } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/tenants/{tenantId}/deployments/{deploymentId}",
+        tags,
+        summary: "One deployment",
+        protect: true,
+      },
+    })
     .input(deploymentRef)
     .output(deploymentDto)
     .query(({ ctx, input }) => getDeployment({ scope: ctx.scope, deploymentId: input.deploymentId })),
   create: tenantProcedure("member")
-    .meta({ openapi: { method: "POST", path: "/tenants/{tenantId}/deployments", tags, summary: "Create a deployment (records desired state)", protect: true } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/tenants/{tenantId}/deployments",
+        tags,
+        summary: "Create a deployment (records desired state)",
+        protect: true,
+      },
+    })
     .input(createDeploymentInput)
     .output(deploymentDto)
     .mutation(({ ctx, input }) => {
       const { tenantId: _, ...spec } = input;
-      return createDeployment({ scope: ctx.scope, tenantId: ctx.tenant.id, actor: ctx.actorRef, spec, placement: ctx.placementQueue });
+      return createDeployment({
+        scope: ctx.scope,
+        tenantId: ctx.tenant.id,
+        actor: ctx.actorRef,
+        spec,
+        placement: ctx.placementQueue,
+      });
     }),
   delete: tenantProcedure("member")
-    .meta({ openapi: { method: "DELETE", path: "/tenants/{tenantId}/deployments/{deploymentId}", tags, summary: "Delete a deployment", protect: true } })
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/tenants/{tenantId}/deployments/{deploymentId}",
+        tags,
+        summary: "Delete a deployment",
+        protect: true,
+      },
+    })
     .input(deploymentRef)
     .output(deploymentDto)
     .mutation(({ ctx, input }) =>
-      deleteDeployment({ scope: ctx.scope, tenantId: ctx.tenant.id, actor: ctx.actorRef, deploymentId: input.deploymentId }),
+      deleteDeployment({
+        scope: ctx.scope,
+        tenantId: ctx.tenant.id,
+        actor: ctx.actorRef,
+        deploymentId: input.deploymentId,
+      }),
     ),
 });
 
 export const instancesRouter = router({
   list: tenantProcedure("viewer")
     .meta({
-      openapi: { method: "GET", path: "/tenants/{tenantId}/deployments/{deploymentId}/instances", tags: ["instances"], summary: "Instances of a deployment", protect: true },
+      openapi: {
+        method: "GET",
+        path: "/tenants/{tenantId}/deployments/{deploymentId}/instances",
+        tags: ["instances"],
+        summary: "Instances of a deployment",
+        protect: true,
+      },
     })
     .input(deploymentRef)
     .output(z.array(instanceDto))

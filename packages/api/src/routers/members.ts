@@ -27,12 +27,28 @@ const ok = z.object({ ok: z.literal(true) });
 
 export const membersRouter = router({
   list: tenantProcedure("viewer")
-    .meta({ openapi: { method: "GET", path: "/tenants/{tenantId}/members", tags, summary: "Members and their roles", protect: true } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/tenants/{tenantId}/members",
+        tags,
+        summary: "Members and their roles",
+        protect: true,
+      },
+    })
     .input(tenantInput.strict())
     .output(z.array(memberDto))
     .query(({ ctx }) => listMembers({ scope: ctx.scope })),
   invite: tenantProcedure("admin")
-    .meta({ openapi: { method: "POST", path: "/tenants/{tenantId}/invitations", tags, summary: "Invite someone by email", protect: true } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/tenants/{tenantId}/invitations",
+        tags,
+        summary: "Invite someone by email",
+        protect: true,
+      },
+    })
     .input(inviteInput)
     .output(createdInvitationDto)
     .mutation(({ ctx, input }) =>
@@ -47,28 +63,63 @@ export const membersRouter = router({
       }),
     ),
   invitations: tenantProcedure("admin")
-    .meta({ openapi: { method: "GET", path: "/tenants/{tenantId}/invitations", tags, summary: "Open invitations", protect: true } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/tenants/{tenantId}/invitations",
+        tags,
+        summary: "Open invitations",
+        protect: true,
+      },
+    })
     .input(tenantInput.strict())
     .output(z.array(invitationDto))
     .query(({ ctx }) => listInvitations({ scope: ctx.scope })),
   revokeInvitation: tenantProcedure("admin")
     .meta({
-      openapi: { method: "DELETE", path: "/tenants/{tenantId}/invitations/{invitationId}", tags, summary: "Revoke an invitation", protect: true },
+      openapi: {
+        method: "DELETE",
+        path: "/tenants/{tenantId}/invitations/{invitationId}",
+        tags,
+        summary: "Revoke an invitation",
+        protect: true,
+      },
     })
     .input(tenantInput.extend({ invitationId: uuid }).strict())
     .output(ok)
     .mutation(({ ctx, input }) =>
-      revokeInvitation({ scope: ctx.scope, tenantId: ctx.tenant.id, actor: ctx.actorRef, invitationId: input.invitationId }),
+      revokeInvitation({
+        scope: ctx.scope,
+        tenantId: ctx.tenant.id,
+        actor: ctx.actorRef,
+        invitationId: input.invitationId,
+      }),
     ),
   accept: userProcedure
-    .meta({ openapi: { method: "POST", path: "/invitations/accept", tags, summary: "Accept an invitation", protect: true } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/invitations/accept",
+        tags,
+        summary: "Accept an invitation",
+        protect: true,
+      },
+    })
     .input(acceptInvitationInput)
     .output(z.object({ tenantId: uuid, role }))
     .mutation(({ ctx, input }) =>
       acceptInvitation({ db: ctx.db, userId: ctx.actor.userId, email: ctx.actor.email, token: input.token }),
     ),
   setRole: tenantProcedure("admin")
-    .meta({ openapi: { method: "PATCH", path: "/tenants/{tenantId}/members/{userId}", tags, summary: "Change a member's role", protect: true } })
+    .meta({
+      openapi: {
+        method: "PATCH",
+        path: "/tenants/{tenantId}/members/{userId}",
+        tags,
+        summary: "Change a member's role",
+        protect: true,
+      },
+    })
     .input(setRoleInput)
     .output(z.object({ userId: z.string(), role }))
     .mutation(({ ctx, input }) =>
@@ -82,7 +133,15 @@ export const membersRouter = router({
       }),
     ),
   remove: tenantProcedure("admin")
-    .meta({ openapi: { method: "DELETE", path: "/tenants/{tenantId}/members/{userId}", tags, summary: "Remove a member", protect: true } })
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/tenants/{tenantId}/members/{userId}",
+        tags,
+        summary: "Remove a member",
+        protect: true,
+      },
+    })
     .input(removeMemberInput)
     .output(ok)
     .mutation(({ ctx, input }) =>

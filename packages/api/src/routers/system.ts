@@ -6,12 +6,28 @@ import { authedProcedure, operatorProcedure, router, tenantProcedure } from "../
 
 export const hostsRouter = router({
   list: operatorProcedure
-    .meta({ openapi: { method: "GET", path: "/hosts", tags: ["hosts"], summary: "Hosts (operators)", protect: true } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/hosts",
+        tags: ["hosts"],
+        summary: "Hosts (operators)",
+        protect: true,
+      },
+    })
     .input(z.object({}).strict().optional())
     .output(z.array(hostDto))
     .query(({ ctx }) => listHosts({ db: ctx.db })),
   get: operatorProcedure
-    .meta({ openapi: { method: "GET", path: "/hosts/{hostId}", tags: ["hosts"], summary: "One host (operators)", protect: true } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/hosts/{hostId}",
+        tags: ["hosts"],
+        summary: "One host (operators)",
+        protect: true,
+      },
+    })
     .input(hostRef)
     .output(hostDto)
     .query(({ ctx, input }) => getHost({ db: ctx.db, hostId: input.hostId })),
@@ -19,7 +35,15 @@ export const hostsRouter = router({
 
 export const auditRouter = router({
   list: tenantProcedure("admin")
-    .meta({ openapi: { method: "GET", path: "/tenants/{tenantId}/audit", tags: ["audit"], summary: "Who did what, newest first", protect: true } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/tenants/{tenantId}/audit",
+        tags: ["audit"],
+        summary: "Who did what, newest first",
+        protect: true,
+      },
+    })
     .input(auditListInput)
     .output(z.array(auditEntryDto))
     .query(({ ctx, input }) => listAudit({ scope: ctx.scope, limit: input.limit, before: input.before })),
@@ -27,7 +51,15 @@ export const auditRouter = router({
 
 export const meRouter = router({
   get: authedProcedure
-    .meta({ openapi: { method: "GET", path: "/me", tags: ["me"], summary: "Who the credentials belong to", protect: true } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/me",
+        tags: ["me"],
+        summary: "Who the credentials belong to",
+        protect: true,
+      },
+    })
     .input(z.object({}).strict().optional())
     .output(
       z.object({
@@ -43,7 +75,23 @@ export const meRouter = router({
     .query(({ ctx }) => {
       const a = ctx.actor;
       return a.kind === "user"
-        ? { kind: a.kind, userId: a.userId, email: a.email, name: a.name, isOperator: a.isOperator, tenantId: null, role: null }
-        : { kind: a.kind, userId: a.userId, email: null, name: null, isOperator: false, tenantId: a.tenantId, role: a.role };
+        ? {
+            kind: a.kind,
+            userId: a.userId,
+            email: a.email,
+            name: a.name,
+            isOperator: a.isOperator,
+            tenantId: null,
+            role: null,
+          }
+        : {
+            kind: a.kind,
+            userId: a.userId,
+            email: null,
+            name: null,
+            isOperator: false,
+            tenantId: a.tenantId,
+            role: a.role,
+          };
     }),
 });

@@ -48,12 +48,18 @@ export function toDeploymentDto(d: Deployment & { instances: Instance[] }) {
 }
 
 export async function listDeployments(opts: { scope: ScopedDb }) {
-  const rows = await opts.scope.deployment.findMany({ include: { instances: true }, orderBy: { createdAt: "desc" } });
+  const rows = await opts.scope.deployment.findMany({
+    include: { instances: true },
+    orderBy: { createdAt: "desc" },
+  });
   return rows.map(toDeploymentDto);
 }
 
 export async function getDeployment(opts: { scope: ScopedDb; deploymentId: string }) {
-  const d = await opts.scope.deployment.findFirst({ where: { id: opts.deploymentId }, include: { instances: true } });
+  const d = await opts.scope.deployment.findFirst({
+    where: { id: opts.deploymentId },
+    include: { instances: true },
+  });
   if (!d) throw notFound("deployment");
   return toDeploymentDto(d);
 }
@@ -73,7 +79,13 @@ export async function createDeployment(opts: {
   const { spec } = opts;
   const created = await opts.scope.$transaction(async (tx) => {
     const [tenant] = await tx.$queryRaw<
-      { quotaCpuMillis: number; quotaMemoryMiB: number; quotaInstances: number; defaultIsolation: string; allowedIsolation: string[] }[]
+      {
+        quotaCpuMillis: number;
+        quotaMemoryMiB: number;
+        quotaInstances: number;
+        defaultIsolation: string;
+        allowedIsolation: string[];
+      }[]
     >`SELECT "quotaCpuMillis", "quotaMemoryMiB", "quotaInstances", "defaultIsolation"::text, "allowedIsolation"::text[]
       FROM tenant WHERE id = ${opts.tenantId}::uuid FOR UPDATE`;
     if (!tenant) throw notFound("tenant");
@@ -87,13 +99,25 @@ export async function createDeployment(opts: {
       select: { deployment: { select: { cpuMillis: true, memoryMiB: true } } },
     });
     const used = live.reduce(
-      (u, i) => ({ cpuMillis: u.cpuMillis + i.deployment.cpuMillis, memoryMiB: u.memoryMiB + i.deployment.memoryMiB, instances: u.instances + 1 }),
+      (u, i) => ({
+        cpuMillis: u.cpuMillis + i.deployment.cpuMillis,
+        memoryMiB: u.memoryMiB + i.deployment.memoryMiB,
+        instances: u.instances + 1,
+      }),
       { cpuMillis: 0, memoryMiB: 0, instances: 0 },
     );
     const over = quotaExceeded(
       used,
-      { cpuMillis: spec.cpuMillis * spec.replicas, memoryMiB: spec.memoryMiB * spec.replicas, instances: spec.replicas },
-      { cpuMillis: tenant.quotaCpuMillis, memoryMiB: tenant.quotaMemoryMiB, instances: tenant.quotaInstances },
+      {
+        cpuMillis: spec.cpuMillis * spec.replicas,
+        memoryMiB: spec.memoryMiB * spec.replicas,
+        instances: spec.replicas,
+      },
+      {
+        cpuMillis: tenant.quotaCpuMillis,
+        memoryMiB: tenant.quotaMemoryMiB,
+        instances: tenant.quotaInstances,
+      },
     );
     if (over) throw new AppError("QUOTA_EXCEEDED", over);
     const exists = await tx.deployment.findFirst({ where: { name: spec.name }, select: { id: true } });
@@ -112,19 +136,37 @@ export async function createDeployment(opts: {
         replicas: spec.replicas,
         isolation: policy.level,
         instances: {
-          create: Array.from({ length: spec.replicas }, (_, ordinal) => ({ tenantId: opts.tenantId, ordinal, generation: 1 })),
+          create: Array.from({ length: spec.replicas }, (_, ordinal) => ({
+            tenantId: opts.tenantId,
+            ordinal,
+            generation: 1,
+          })),
         },
       },
       include: { instances: true },
     });
-    await recordAudit({ db: tx, tenantId: opts.tenantId, actor: opts.actor, action: "deployment.create", target: d.id, data: { name: d.name, image: d.image, isolation: d.isolation, replicas: d.replicas } });
+    await recordAudit({
+      db: tx,
+      tenantId: opts.tenantId,
+      actor: opts.actor,
+      action: "deployment.create",
+      target: d.id,
+      data: { name: d.name, image: d.image, isolation: d.isolation, replicas: d.replicas },
+    });
     return d;
   });
-  await requestPlacement(opts.placement, { deploymentId: created.id, tenantId: opts.tenantId, generation: created.generation });
+  await requestPlacement(opts.placement, {
+    deploymentId: created.id,
+    tenantId: opts.tenantId,
+    generation: created.generation,
+  });
   return toDeploymentDto(created);
 }
 
-async function requestPlacement(queue: Queue, job: { deploymentId: string; tenantId: string; generation: number }) {
+async function requestPlacement(
+  queue: Queue,
+  job: { deploymentId: string; tenantId: string; generation: number },
+) {
   try {
     const payload = placementQueue.payload.parse(job);
     await queue.add("place", payload, { jobId: `${job.deploymentId}-g${job.generation}` });
@@ -134,12 +176,27 @@ async function requestPlacement(queue: Queue, job: { deploymentId: string; tenan
   }
 }
 
-export async function deleteDeployment(opts: { scope: ScopedDb; tenantId: string; actor: ActorRef; deploymentId: string }) {
+export async function deleteDeployment(opts: {
+  scope: ScopedDb;
+  tenantId: string;
+  actor: ActorRef;
+  deploymentId: string;
+}) {
   return opts.scope.$transaction(async (tx) => {
-    const d = await tx.deployment.findFirst({ where: { id: opts.deploymentId }, include: { instances: true } });
+    const d = await tx.deployment.findFirst({
+      where: { id: opts.deploymentId },
+      include: { instances: true },
+    });
     if (!d) throw notFound("deployment");
     await tx.deployment.deleteMany({ where: { id: d.id } });
-    await recordAudit({ db: tx, tenantId: opts.tenantId, actor: opts.actor, action: "deployment.delete", target: d.id, data: { name: d.name } });
+    await recordAudit({
+      db: tx,
+      tenantId: opts.tenantId,
+      actor: opts.actor,
+      action: "deployment.delete",
+      target: d.id,
+      data: { name: d.name },
+    });
     return toDeploymentDto(d);
   });
 }
@@ -147,6 +204,9 @@ export async function deleteDeployment(opts: { scope: ScopedDb; tenantId: string
 export async function listInstances(opts: { scope: ScopedDb; deploymentId: string }) {
   const d = await opts.scope.deployment.findFirst({ where: { id: opts.deploymentId }, select: { id: true } });
   if (!d) throw notFound("deployment");
-  const rows = await opts.scope.instance.findMany({ where: { deploymentId: d.id }, orderBy: { ordinal: "asc" } });
+  const rows = await opts.scope.instance.findMany({
+    where: { deploymentId: d.id },
+    orderBy: { ordinal: "asc" },
+  });
   return rows.map(toInstanceDto);
 }

@@ -18,12 +18,18 @@ function toHostDto(h: Host & { _count: { instances: number } }) {
 }
 
 export async function listHosts(opts: { db: Db }) {
-  const rows = await opts.db.host.findMany({ include: { _count: { select: { instances: true } } }, orderBy: { name: "asc" } });
+  const rows = await opts.db.host.findMany({
+    include: { _count: { select: { instances: true } } },
+    orderBy: { name: "asc" },
+  });
   return rows.map(toHostDto);
 }
 
 export async function getHost(opts: { db: Db; hostId: string }) {
-  const h = await opts.db.host.findUnique({ where: { id: opts.hostId }, include: { _count: { select: { instances: true } } } });
+  const h = await opts.db.host.findUnique({
+    where: { id: opts.hostId },
+    include: { _count: { select: { instances: true } } },
+  });
   if (!h) throw notFound("host");
   return toHostDto(h);
 }

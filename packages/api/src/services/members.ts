@@ -12,7 +12,10 @@ const INVITATION_TTL_MS = 7 * 86_400_000;
 type Tx = Parameters<Parameters<ScopedDb["$transaction"]>[0]>[0];
 
 export async function listMembers(opts: { scope: ScopedDb }) {
-  const rows = await opts.scope.membership.findMany({ include: { user: true }, orderBy: { createdAt: "asc" } });
+  const rows = await opts.scope.membership.findMany({
+    include: { user: true },
+    orderBy: { createdAt: "asc" },
+  });
   return rows.map((m) => ({
     userId: m.userId,
     name: m.user.name,
@@ -22,7 +25,14 @@ export async function listMembers(opts: { scope: ScopedDb }) {
   }));
 }
 
-function toInvitationDto(i: { id: string; email: string; role: Role; expiresAt: Date; createdAt: Date; acceptedAt: Date | null }) {
+function toInvitationDto(i: {
+  id: string;
+  email: string;
+  role: Role;
+  expiresAt: Date;
+  createdAt: Date;
+  acceptedAt: Date | null;
+}) {
   return {
     id: i.id,
     email: i.email,
@@ -68,19 +78,37 @@ export async function inviteMember(opts: {
         expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
       },
     });
-    await recordAudit({ db: tx, tenantId: opts.tenantId, actor: opts.actor, action: "member.invite", target: inv.id, data: { email, role: opts.role } });
+    await recordAudit({
+      db: tx,
+      tenantId: opts.tenantId,
+      actor: opts.actor,
+      action: "member.invite",
+      target: inv.id,
+      data: { email, role: opts.role },
+    });
     return { ...toInvitationDto(inv), token, acceptPath: `/invite/${token}` };
   });
 }
 
-export async function revokeInvitation(opts: { scope: ScopedDb; tenantId: string; actor: ActorRef; invitationId: string }) {
+export async function revokeInvitation(opts: {
+  scope: ScopedDb;
+  tenantId: string;
+  actor: ActorRef;
+  invitationId: string;
+}) {
   return opts.scope.$transaction(async (tx) => {
     const res = await tx.invitation.updateMany({
       where: { id: opts.invitationId, acceptedAt: null, revokedAt: null },
       data: { revokedAt: new Date() },
     });
     if (res.count === 0) throw notFound("invitation");
-    await recordAudit({ db: tx, tenantId: opts.tenantId, actor: opts.actor, action: "member.invite.revoke", target: opts.invitationId });
+    await recordAudit({
+      db: tx,
+      tenantId: opts.tenantId,
+      actor: opts.actor,
+      action: "member.invite.revoke",
+      target: opts.invitationId,
+    });
     return { ok: true as const };
   });
 }
@@ -108,14 +136,22 @@ export async function acceptInvitation(opts: { db: Db; userId: string; email: st
     if (member) throw new AppError("CONFLICT", "you are already a member of this tenant");
     await tx.membership.create({ data: { tenantId: inv.tenantId, userId: opts.userId, role: inv.role } });
     const actor = { actorType: "user", actorId: opts.userId };
-    await recordAudit({ db: tx, tenantId: inv.tenantId, actor, action: "member.join", target: opts.userId, data: { role: inv.role } });
+    await recordAudit({
+      db: tx,
+      tenantId: inv.tenantId,
+      actor,
+      action: "member.join",
+      target: opts.userId,
+      data: { role: inv.role },
+    });
     return { tenantId: inv.tenantId, role: inv.role };
   });
 }
 
 async function assertOwnerRemains(tx: Tx, leavingUserId: string) {
   const owners = await tx.membership.count({ where: { role: "owner", userId: { not: leavingUserId } } });
-  if (owners === 0) throw new AppError("CONFLICT", "the tenant must keep at least one owner; make someone else owner first");
+  if (owners === 0)
+    throw new AppError("CONFLICT", "the tenant must keep at least one owner; make someone else owner first");
 }
 
 export async function setMemberRole(opts: {
@@ -134,7 +170,14 @@ export async function setMemberRole(opts: {
     }
     if (m.role === "owner" && opts.role !== "owner") await assertOwnerRemains(tx, opts.userId);
     await tx.membership.updateMany({ where: { userId: opts.userId }, data: { role: opts.role } });
-    await recordAudit({ db: tx, tenantId: opts.tenantId, actor: opts.actor, action: "member.role", target: opts.userId, data: { from: m.role, to: opts.role } });
+    await recordAudit({
+      db: tx,
+      tenantId: opts.tenantId,
+      actor: opts.actor,
+      action: "member.role",
+      target: opts.userId,
+      data: { from: m.role, to: opts.role },
+    });
     return { userId: opts.userId, role: opts.role };
   });
 }
@@ -156,7 +199,13 @@ export async function removeMember(opts: {
     }
     if (m.role === "owner") await assertOwnerRemains(tx, opts.userId);
     await tx.membership.deleteMany({ where: { userId: opts.userId } });
-    await recordAudit({ db: tx, tenantId: opts.tenantId, actor: opts.actor, action: opts.self ? "member.leave" : "member.remove", target: opts.userId });
+    await recordAudit({
+      db: tx,
+      tenantId: opts.tenantId,
+      actor: opts.actor,
+      action: opts.self ? "member.leave" : "member.remove",
+      target: opts.userId,
+    });
     return { ok: true as const };
   });
 }

@@ -42,17 +42,41 @@ export async function createTenant(opts: { db: Db; userId: string; name: string;
     const taken = await tx.tenant.findUnique({ where: { slug: opts.slug }, select: { id: true } });
     if (taken) throw new AppError("CONFLICT", `slug: "${opts.slug}" is taken`);
     const t = await tx.tenant.create({
-      data: { name: opts.name, slug: opts.slug, memberships: { create: { userId: opts.userId, role: "owner" } } },
+      data: {
+        name: opts.name,
+        slug: opts.slug,
+        memberships: { create: { userId: opts.userId, role: "owner" } },
+      },
     });
-    await recordAudit({ db: tx, tenantId: t.id, actor, action: "tenant.create", target: t.id, data: { slug: t.slug } });
+    await recordAudit({
+      db: tx,
+      tenantId: t.id,
+      actor,
+      action: "tenant.create",
+      target: t.id,
+      data: { slug: t.slug },
+    });
     return toTenantDto(t, "owner");
   });
 }
 
-export async function updateTenant(opts: { db: Db; tenantId: string; role: Role; actor: ActorRef; name: string }) {
+export async function updateTenant(opts: {
+  db: Db;
+  tenantId: string;
+  role: Role;
+  actor: ActorRef;
+  name: string;
+}) {
   return opts.db.$transaction(async (tx) => {
     const t = await tx.tenant.update({ where: { id: opts.tenantId }, data: { name: opts.name } });
-    await recordAudit({ db: tx, tenantId: t.id, actor: opts.actor, action: "tenant.update", target: t.id, data: { name: opts.name } });
+    await recordAudit({
+      db: tx,
+      tenantId: t.id,
+      actor: opts.actor,
+      action: "tenant.update",
+      target: t.id,
+      data: { name: opts.name },
+    });
     return toTenantDto(t, opts.role);
   });
 }

@@ -66,13 +66,25 @@ export async function createToken(opts: {
         expiresAt: opts.expiresInDays ? new Date(Date.now() + opts.expiresInDays * 86_400_000) : null,
       },
     });
-    await recordAudit({ db: tx, tenantId: opts.tenantId, actor: opts.actor, action: "token.create", target: created.id, data: { name: opts.name, scopes } });
+    await recordAudit({
+      db: tx,
+      tenantId: opts.tenantId,
+      actor: opts.actor,
+      action: "token.create",
+      target: created.id,
+      data: { name: opts.name, scopes },
+    });
     return created;
   });
   return { ...toTokenDto(row), token };
 }
 
-export async function revokeToken(opts: { scope: ScopedDb; tenantId: string; actor: ActorRef; tokenId: string }) {
+export async function revokeToken(opts: {
+  scope: ScopedDb;
+  tenantId: string;
+  actor: ActorRef;
+  tokenId: string;
+}) {
   return opts.scope.$transaction(async (tx) => {
     const res = await tx.apiToken.updateMany({
       where: { id: opts.tokenId, revokedAt: null },
@@ -81,7 +93,13 @@ export async function revokeToken(opts: { scope: ScopedDb; tenantId: string; act
     const row = await tx.apiToken.findFirst({ where: { id: opts.tokenId } });
     if (!row) throw notFound("token");
     if (res.count > 0) {
-      await recordAudit({ db: tx, tenantId: opts.tenantId, actor: opts.actor, action: "token.revoke", target: row.id });
+      await recordAudit({
+        db: tx,
+        tenantId: opts.tenantId,
+        actor: opts.actor,
+        action: "token.revoke",
+        target: row.id,
+      });
     }
     return toTokenDto(row);
   });
