@@ -1,11 +1,12 @@
 // `npm test`: setup for tests (chromium, a built app, no seed), unit tests, then e2e.
 // e2e runs even when vitest failed, so one run reports every failure.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { root, run, SetupError } from "./lib.mjs";
 import { setup } from "./setup.mjs";
 
 const results = [];
+const totals = { passed: 0, failed: 0, skipped: 0 };
 
 async function timed(name, fn) {
   const t0 = performance.now();
@@ -23,17 +24,40 @@ async function timed(name, fn) {
 let env;
 if (await timed("setup", async () => (env = await setup({ forTests: true })))) {
   const childEnv = { ...process.env, ...env };
-  await timed("vitest", () => run("npx", ["vitest", "run"], { env: childEnv }));
+  const vitestJson = path.join(root, ".berth/vitest-report.json");
+  rmSync(vitestJson, { force: true });
+  await timed("vitest", () =>
+    run(
+      "npx",
+      ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`],
+      {
+        env: childEnv,
+      },
+    ),
+  );
+  countFrom(vitestJson, (r) => [r.numPassedTests, r.numFailedTests, r.numPendingTests + r.numTodoTests]);
   if (existsSync(path.join(root, "e2e/run.mjs"))) {
     await timed("e2e", () => run(process.execPath, ["e2e/run.mjs"], { env: childEnv }));
   } else {
     results.push({ name: "e2e", status: "skipped (e2e/run.mjs not present)", ms: 0 });
   }
+  await timed("lint", () => run("npx", ["biome", "check", "."], { env: childEnv }));
+  await timed("typecheck", () => run("npm", ["run", "--silent", "typecheck"], { env: childEnv }));
 } else {
   results.push({ name: "vitest", status: "not run", ms: 0 }, { name: "e2e", status: "not run", ms: 0 });
 }
 
+/** Adds a runner's counts from its JSON report to the totals printed at the end. */
+function countFrom(file, pick) {
+  if (!existsSync(file)) return;
+  const [p, f, s] = pick(JSON.parse(readFileSync(file, "utf8")));
+  totals.passed += p;
+  totals.failed += f;
+  totals.skipped += s;
+}
+
 console.log("\n[berth] summary");
 for (const { name, status, ms } of results)
-  console.log(`  ${name.padEnd(7)} ${(ms / 1000).toFixed(1).padStart(6)} s  ${status}`);
+  console.log(`  ${name.padEnd(9)} ${(ms / 1000).toFixed(1).padStart(6)} s  ${status}`);
+console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(results.some((r) => r.status !== "ok" && !r.status.startsWith("skipped")) ? 1 : 0);
