@@ -39,15 +39,25 @@ function pinCoercion(node: unknown, seen = new Set<unknown>()): void {
   }
   if (coercible.has(String(def.type))) {
     const coerce = def.coerce === true;
-    Object.defineProperty(def, "coerce", { get: () => coerce, set: () => {}, enumerable: true, configurable: true });
+    Object.defineProperty(def, "coerce", {
+      get: () => coerce,
+      set: () => {},
+      enumerable: true,
+      configurable: true,
+    });
   }
   for (const [key, child] of Object.entries(def)) if (key !== "checks") pinCoercion(child, seen);
   if (typeof def.getter === "function") pinCoercion(def.getter(), seen);
 }
 
-for (const procedure of Object.values(appRouterRef._def.procedures)) {
-  const method = (procedure._def.meta as OpenApiMeta | undefined)?.openapi?.method;
-  if (method && method !== "GET" && method !== "DELETE") for (const input of procedure._def.inputs) pinCoercion(input);
+// At run time `procedures` is flat, keyed "tenants.create"; its declared type is the nested router.
+type ProcedureDef = { _def: { meta?: OpenApiMeta; inputs: unknown[] } };
+for (const procedure of Object.values(
+  appRouterRef._def.procedures as unknown as Record<string, ProcedureDef>,
+)) {
+  const method = procedure._def.meta?.openapi?.method;
+  if (method && method !== "GET" && method !== "DELETE")
+    for (const input of procedure._def.inputs) pinCoercion(input);
 }
 
 /**
@@ -61,7 +71,10 @@ export async function handleRest(deps: Deps, req: Request): Promise<Response> {
     const clash = [...new URL(req.url).searchParams.keys()].find((k) => k in Object.prototype);
     if (clash) {
       const body = { code: "BAD_REQUEST", message: `${clash}: not a known query parameter` };
-      return new Response(JSON.stringify(body), { status: 400, headers: { "content-type": "application/json" } });
+      return new Response(JSON.stringify(body), {
+        status: 400,
+        headers: { "content-type": "application/json" },
+      });
     }
   }
   const res = await createOpenApiFetchHandler({
