@@ -108,9 +108,11 @@ describe("tenancy through tRPC and REST", () => {
     await expect(callerFor(h, bob.actor).tenants.get({ tenantId: t.id })).rejects.toThrow(/not found/);
   });
 
-  it("serves the OpenAPI document with every REST route", async () => {
-    const { openApiDocument } = await import("./rest");
-    const doc = openApiDocument("http://x");
-    expect(Object.keys(doc.paths ?? {})).toContain("/tenants/{tenantId}/deployments");
+  it("serves the OpenAPI document at /api/v1/openapi.json without credentials", async () => {
+    const res = await handleRest(h.deps, restRequest("/openapi.json"));
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toContain("/tenants/{tenantId}/deployments");
   });
 });

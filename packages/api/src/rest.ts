@@ -17,6 +17,12 @@ export function openApiDocument(baseURL: string) {
   });
 }
 
+let cached: { baseURL: string; doc: ReturnType<typeof openApiDocument> } | undefined;
+function cachedDocument(baseURL: string) {
+  if (cached?.baseURL !== baseURL) cached = { baseURL, doc: openApiDocument(baseURL) };
+  return cached.doc;
+}
+
 type ErrorBody = { message?: string; code?: string; issues?: { path?: PropertyKey[]; message: string }[] };
 
 const coercible = new Set(["number", "boolean", "bigint", "date"]);
@@ -65,6 +71,9 @@ for (const procedure of Object.values(
  * `{ code, message, issues? }`, whose message names the offending field.
  */
 export async function handleRest(deps: Deps, req: Request): Promise<Response> {
+  if (req.method === "GET" && new URL(req.url).pathname === `${REST_PREFIX}/openapi.json`) {
+    return Response.json(cachedDocument(deps.baseURL));
+  }
   if (req.method === "GET" || req.method === "DELETE") {
     // trpc-to-openapi gathers query parameters in a plain object, where `constructor`, `toString`
     // or `__proto__` already exist: such a parameter crashed it into a 500.

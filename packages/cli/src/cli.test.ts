@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { handleRest, openApiDocument } from "@berth/api";
+import { handleRest } from "@berth/api";
 import { callerFor, createHarness, type Harness, makeTenant, signUp } from "@berth/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deployment, Token } from "./types";
@@ -32,17 +32,10 @@ function serve(harness: Harness): Promise<Server> {
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
       headers.append(req.rawHeaders[i] ?? "", req.rawHeaders[i + 1] ?? "");
     const hasBody = req.method !== "GET" && req.method !== "HEAD" && chunks.length > 0;
-    const response =
-      url.pathname === "/api/v1/openapi.json"
-        ? Response.json(openApiDocument(base))
-        : await handleRest(
-            harness.deps,
-            new Request(url, {
-              method: req.method,
-              headers,
-              body: hasBody ? Buffer.concat(chunks) : undefined,
-            }),
-          );
+    const response = await handleRest(
+      harness.deps,
+      new Request(url, { method: req.method, headers, body: hasBody ? Buffer.concat(chunks) : undefined }),
+    );
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
   });
