@@ -7,3 +7,4 @@ export { AppError, type AppErrorCode } from "./errors";
 export { checkHealth, healthResponse } from "./health";
 export { handleRest, openApiDocument, REST_PREFIX } from "./rest";
 export { type AppRouter, appRouter, createCaller } from "./router";
+export { releaseReservation, reserve } from "./services/capacity";

@@ -25,3 +25,33 @@ export const placementQueue = {
   },
 } as const;
 export type PlacementJob = z.infer<typeof placementQueue.payload>;
+
+const startInstance = z.strictObject({
+  kind: z.literal("start"),
+  instanceId: uuid,
+  generation: z.number().int().min(1),
+});
+const stopInstance = z.strictObject({
+  kind: z.literal("stop"),
+  instanceId: uuid,
+  generation: z.number().int().min(1),
+  graceMs: z.number().int().min(0).max(600_000).default(10_000),
+});
+
+/**
+ * One queue per host, consumed only by that host's agent (its Redis ACL user can touch nothing
+ * else). The job id is the instance id, so a repeated enqueue of the same start is a no-op.
+ * The agent fetches the instance's spec from the control plane: a job carries no secrets.
+ */
+export const hostQueue = {
+  name: (hostId: string) => `host-${hostId}`,
+  payload: z.discriminatedUnion("kind", [startInstance, stopInstance]),
+  defaultJobOptions: {
+    // the agent retries a failed start itself with backoff; queue retries would double that
+    attempts: 1,
+    // a finished job must go so that a later start of the same instance can reuse its id
+    removeOnComplete: true,
+    removeOnFail: { count: 1000 },
+  },
+} as const;
+export type HostJob = z.infer<typeof hostQueue.payload>;

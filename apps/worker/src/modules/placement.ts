@@ -1,36 +1,48 @@
-import { placementQueue } from "@berth/contracts";
+import { hostQueue, placementQueue } from "@berth/contracts";
 import type { Db } from "@berth/db";
-import { UnrecoverableError, Worker } from "bullmq";
+import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Module } from "../module";
+import { placeDeployment, type StartRequest, type Strategy } from "../scheduler/place";
 
 /**
- * Consumes placement requests. No scheduler and no agents exist yet, so no host can run an
- * instance: the instances stay pending, and their reason says so plainly for the dashboard and
- * `berth deploy --wait`. The scheduler replaces `placeDeployment`.
+ * The scheduler: consumes placement requests, reserves capacity in Postgres, then hands each
+ * placed instance to its host's queue. The start job is added after the reservation commits;
+ * if the process dies in between, the reconciler finds the scheduled instance without a job.
  */
-export async function placeDeployment(db: Db, deploymentId: string): Promise<number> {
-  const d = await db.deployment.findUnique({ where: { id: deploymentId }, select: { isolation: true } });
-  if (!d) return 0; // deleted meanwhile: nothing to place
-  const ready = await db.host.count({
-    where: { status: "ready", cordoned: false, isolationLevels: { has: d.isolation } },
-  });
-  const reason =
-    ready === 0
-      ? `no host can run this yet: no ready host offers the ${d.isolation} level`
-      : "waiting for the scheduler, which is not part of this version";
-  const res = await db.instance.updateMany({ where: { deploymentId, state: "pending" }, data: { reason } });
-  return res.count;
-}
-
-export function placementModule(opts: { db: Db; redisUrl: string; prefix: string }): Module {
+export function placementModule(opts: {
+  db: Db;
+  redisUrl: string;
+  prefix: string;
+  strategy?: Strategy;
+}): Module {
   let worker: Worker | undefined;
   let connection: Redis | undefined;
+  let producer: Redis | undefined;
+  const queues = new Map<string, Queue>();
+  const enqueueStart = async (s: StartRequest) => {
+    let q = queues.get(s.hostId);
+    if (!q) {
+      q = new Queue(hostQueue.name(s.hostId), {
+        connection: producer as Redis,
+        prefix: opts.prefix,
+        defaultJobOptions: hostQueue.defaultJobOptions,
+      });
+      queues.set(s.hostId, q);
+    }
+    const job = hostQueue.payload.parse({
+      kind: "start",
+      instanceId: s.instanceId,
+      generation: s.generation,
+    });
+    await q.add("start", job, { jobId: s.instanceId });
+  };
   return {
     name: "placement",
     async start() {
       // BullMQ workers need blocking commands without a retry limit.
       connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+      producer = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
       worker = new Worker(
         placementQueue.name,
         async (job) => {
@@ -38,7 +50,9 @@ export function placementModule(opts: { db: Db; redisUrl: string; prefix: string
           // A malformed payload will never become valid: fail it once, do not retry forever.
           if (!parsed.success)
             throw new UnrecoverableError(`invalid placement payload: ${parsed.error.message}`);
-          return { updated: await placeDeployment(opts.db, parsed.data.deploymentId) };
+          const result = await placeDeployment(opts.db, parsed.data.deploymentId, opts.strategy);
+          for (const s of result.placed) await enqueueStart(s);
+          return { placed: result.placed.length, unplaced: result.unplaced };
         },
         {
           connection,
@@ -52,7 +66,8 @@ export function placementModule(opts: { db: Db; redisUrl: string; prefix: string
     },
     async stop() {
       await worker?.close();
-      await connection?.quit();
+      await Promise.allSettled([...queues.values()].map((q) => q.close()));
+      await Promise.allSettled([connection?.quit(), producer?.quit()]);
     },
   };
 }

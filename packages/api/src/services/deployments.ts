@@ -5,6 +5,7 @@ import type { Queue } from "bullmq";
 import { AppError, notFound } from "../errors";
 import type { ScopedDb } from "../scope";
 import { type ActorRef, recordAudit } from "./audit";
+import { releaseReservation } from "./capacity";
 
 // States in which an instance holds (or is about to hold) its share of the tenant's quota.
 const liveStates = ["pending", "scheduled", "starting", "running", "stopping"] as const;
@@ -188,6 +189,7 @@ export async function deleteDeployment(opts: {
       include: { instances: true },
     });
     if (!d) throw notFound("deployment");
+    for (const i of d.instances) await releaseReservation(tx, i.id);
     await tx.deployment.deleteMany({ where: { id: d.id } });
     await recordAudit({
       db: tx,
