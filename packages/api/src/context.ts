@@ -1,10 +1,12 @@
 import type { Role } from "@berth/contracts";
 import type { Deps } from "./deps";
+import { authenticateHost } from "./services/agents";
 import { authenticateToken } from "./services/tokens";
 
 export type Actor =
   | { kind: "user"; userId: string; email: string; name: string; isOperator: boolean }
-  | { kind: "token"; tokenId: string; userId: string; tenantId: string; role: Role };
+  | { kind: "token"; tokenId: string; userId: string; tenantId: string; role: Role }
+  | { kind: "host"; hostId: string };
 
 export type Context = Deps & {
   actor: Actor | null;
@@ -17,6 +19,12 @@ export async function createContext(deps: Deps, headers: Headers): Promise<Conte
   if (authz) {
     const m = /^Bearer\s+(\S+)$/i.exec(authz);
     if (!m?.[1]) return { ...deps, actor: null, authError: "Authorization header must be 'Bearer <token>'" };
+    if (m[1].startsWith("bhost_")) {
+      const hostId = await authenticateHost(deps.db, m[1]);
+      return hostId
+        ? { ...deps, actor: { kind: "host", hostId }, authError: null }
+        : { ...deps, actor: null, authError: "the host token is unknown or the host was removed" };
+    }
     const actor = await authenticateToken({ db: deps.db, token: m[1] });
     return actor
       ? { ...deps, actor, authError: null }

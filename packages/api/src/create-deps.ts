@@ -35,6 +35,8 @@ export function createDeps(cfg: DepsConfig): Deps {
     auth: createAuth({ db, secret: cfg.authSecret, baseURL: cfg.baseURL }),
     placementQueue: queue,
     baseURL: cfg.baseURL,
+    redisUrl: cfg.redisUrl,
+    queuePrefix: cfg.queuePrefix ?? "berth",
   };
 }
 

@@ -11,4 +11,8 @@ export type Deps = {
   placementQueue: Queue;
   /** Public base URL of the dashboard, for links shown to users. */
   baseURL: string;
+  /** Where agents reach Redis (handed to them at join, without credentials). */
+  redisUrl: string;
+  /** Prefix of every BullMQ key. */
+  queuePrefix: string;
 };

@@ -1,3 +1,4 @@
+import { agentRouter } from "./routers/agent";
 import { deploymentsRouter, instancesRouter } from "./routers/deployments";
 import { membersRouter } from "./routers/members";
 import { auditRouter, hostsRouter, meRouter } from "./routers/system";
@@ -14,6 +15,7 @@ export const appRouter = router({
   instances: instancesRouter,
   hosts: hostsRouter,
   audit: auditRouter,
+  agent: agentRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -56,11 +56,25 @@ const mapErrors = t.middleware(async ({ next }) => {
 
 export const publicProcedure = t.procedure.use(mapErrors);
 
+/** A person or an API token; hosts have their own procedure kind and reach nothing else. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.actor) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.authError ?? "sign in or send an API token" });
   }
+  if (ctx.actor.kind === "host")
+    throw new TRPCError({ code: "FORBIDDEN", message: "host tokens reach only the agent endpoints" });
   return next({ ctx: { actor: ctx.actor } });
+});
+
+/** The node agent of one host, authenticated by its host token. */
+export const agentProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.actor?.kind !== "host") {
+    throw new TRPCError({
+      code: "UNAUTHORIZED",
+      message: ctx.authError ?? "send the host token as a bearer token",
+    });
+  }
+  return next({ ctx: { hostId: ctx.actor.hostId } });
 });
 
 /** A signed-in person; API tokens act inside one tenant and cannot create or join others. */

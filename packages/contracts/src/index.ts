@@ -5,3 +5,4 @@ export * from "./hosts";
 export * from "./queues";
 export * from "./tenants";
 export * from "./tokens";
+export * from "./agent";

@@ -1,5 +1,6 @@
 import { auditEntryDto, auditListInput, hostDto, hostRef, role, uuid } from "@berth/contracts";
 import { z } from "zod";
+import { createJoinToken } from "../services/agents";
 import { listAudit } from "../services/audit";
 import { getHost, listHosts } from "../services/hosts";
 import { authedProcedure, operatorProcedure, router, tenantProcedure } from "../trpc";
@@ -31,6 +32,19 @@ export const hostsRouter = router({
     .input(hostRef)
     .output(hostDto)
     .query(({ ctx, input }) => getHost({ db: ctx.db, hostId: input.hostId })),
+  createJoinToken: operatorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/hosts/join-tokens",
+        tags: ["hosts"],
+        summary: "Issue a one-time join token (operators)",
+        protect: true,
+      },
+    })
+    .input(z.object({}).strict().optional())
+    .output(z.object({ token: z.string(), expiresAt: z.string(), command: z.string() }))
+    .mutation(({ ctx }) => createJoinToken({ db: ctx.db, userId: ctx.actor.userId, serverUrl: ctx.baseURL })),
 });
 
 export const auditRouter = router({

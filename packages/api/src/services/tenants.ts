@@ -17,7 +17,7 @@ export function toTenantDto(t: Tenant, role: Role | null) {
 }
 
 /** The tenants the caller belongs to; a token sees only its own tenant. */
-export async function listTenants(opts: { db: Db; actor: Actor }) {
+export async function listTenants(opts: { db: Db; actor: Exclude<Actor, { kind: "host" }> }) {
   if (opts.actor.kind === "token") {
     const t = await opts.db.tenant.findUnique({ where: { id: opts.actor.tenantId } });
     return t ? [toTenantDto(t, opts.actor.role)] : [];
