@@ -1,0 +1,388 @@
+// Role enforcement through the real router: what each role and each kind of credential may do in
+// a tenant. The rules are keyed by procedure path and checked against the router itself, so a new
+// procedure fails this file until someone decides who may call it.
+import type { Role } from "@berth/contracts";
+import type { Db } from "@berth/db";
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import type { Actor } from "./context";
+import { handleRest } from "./rest";
+import { appRouter } from "./router";
+import { authenticateToken } from "./services/tokens";
+import {
+  callerFor,
+  createHarness,
+  type Harness,
+  makeTenant,
+  restRequest,
+  signUp,
+  type TestUser,
+} from "./testing";
+
+type Ids = {
+  tenantId: string;
+  deploymentId: string;
+  tokenId: string;
+  invitationId: string;
+  invitationToken: string;
+  memberId: string;
+  hostId: string;
+};
+
+/** `authed`: any credential; `user`: a signed-in person, not a token; a role: at least that role in the tenant. */
+type Access = "authed" | "user" | "operator" | Role;
+type Rule = { access: Access; input: (ids: Ids) => unknown };
+
+const rules: Record<string, Rule> = {
+  "me.get": { access: "authed", input: () => undefined },
+  "tenants.list": { access: "authed", input: () => undefined },
+  "tenants.create": { access: "user", input: () => ({ name: "Another", slug: "roles-another" }) },
+  "tenants.get": { access: "viewer", input: (i) => ({ tenantId: i.tenantId }) },
+  "tenants.update": { access: "admin", input: (i) => ({ tenantId: i.tenantId, name: "Renamed" }) },
+  "tenants.leave": { access: "viewer", input: (i) => ({ tenantId: i.tenantId }) },
+  "members.list": { access: "viewer", input: (i) => ({ tenantId: i.tenantId }) },
+  "members.invite": {
+    access: "admin",
+    input: (i) => ({ tenantId: i.tenantId, email: "new@example.test", role: "member" }),
+  },
+  "members.invitations": { access: "admin", input: (i) => ({ tenantId: i.tenantId }) },
+  "members.revokeInvitation": {
+    access: "admin",
+    input: (i) => ({ tenantId: i.tenantId, invitationId: i.invitationId }),
+  },
+  "members.accept": { access: "user", input: (i) => ({ token: i.invitationToken }) },
+  "members.setRole": {
+    access: "admin",
+    input: (i) => ({ tenantId: i.tenantId, userId: i.memberId, role: "viewer" }),
+  },
+  "members.remove": { access: "admin", input: (i) => ({ tenantId: i.tenantId, userId: i.memberId }) },
+  "tokens.list": { access: "admin", input: (i) => ({ tenantId: i.tenantId }) },
+  "tokens.create": {
+    access: "admin",
+    input: (i) => ({ tenantId: i.tenantId, name: "ci", scopes: ["read"] }),
+  },
+  "tokens.revoke": { access: "admin", input: (i) => ({ tenantId: i.tenantId, tokenId: i.tokenId }) },
+  "deployments.list": { access: "viewer", input: (i) => ({ tenantId: i.tenantId }) },
+  "deployments.get": {
+    access: "viewer",
+    input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),
+  },
+  "deployments.create": {
+    access: "member",
+    input: (i) => ({ tenantId: i.tenantId, name: "by-role", image: "busybox" }),
+  },
+  "deployments.delete": {
+    access: "member",
+    input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),
+  },
+  "instances.list": {
+    access: "viewer",
+    input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),
+  },
+  "hosts.list": { access: "operator", input: () => undefined },
+  "hosts.get": { access: "operator", input: (i) => ({ hostId: i.hostId }) },
+  "audit.list": { access: "admin", input: (i) => ({ tenantId: i.tenantId }) },
+};
+
+// The test's own ranking, not the one under test.
+const rank: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
+const isRole = (a: Access): a is Role => a in rank;
+
+type Procedure = { _def: { type: "query" | "mutation" | "subscription"; inputs: unknown[] } };
+const procedures = appRouter._def.procedures as unknown as Record<string, Procedure>;
+const paths = Object.keys(procedures).sort();
+const ruleOf = (path: string): Rule => {
+  const r = rules[path];
+  if (!r) throw new Error(`no rule for ${path} in roles.test.ts`);
+  return r;
+};
+const schemaOf = (path: string) => procedures[path]?._def.inputs[0] as z.ZodType;
+
+function tenantScoped(path: string): boolean {
+  let s = schemaOf(path);
+  while (s instanceof z.ZodOptional || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType;
+  return s instanceof z.ZodObject && "tenantId" in s.shape;
+}
+
+let h: Harness;
+let owner: TestUser;
+let admin: TestUser;
+let member: TestUser;
+let viewer: TestUser;
+let operator: TestUser;
+let ids: Ids;
+
+/** Row counts and a checksum of every table; `lastUsedAt` changes whenever a token is used, by design. */
+async function fingerprint(db: Db): Promise<string> {
+  const tables = await db.$queryRaw<{ name: string }[]>`
+    SELECT table_name::text AS name FROM information_schema.tables
+    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`;
+  const parts = await Promise.all(
+    tables.map(async ({ name }) => {
+      const [row] = await db.$queryRawUnsafe<{ n: bigint; sum: string | null }[]>(
+        `SELECT count(*) AS n, md5(string_agg(r, ',' ORDER BY r)) AS sum
+         FROM (SELECT (to_jsonb(t) - 'lastUsedAt')::text AS r FROM "${name.replaceAll('"', '""')}" t) s`,
+      );
+      return `${name}=${row?.n}:${row?.sum}`;
+    }),
+  );
+  return parts.join("\n");
+}
+
+/** The error code a call ends in, or OK: every refusal must be a TRPCError, never a crash. */
+async function outcome(actor: Actor | null, path: string, input: unknown = ruleOf(path).input(ids)) {
+  const [ns, fn] = path.split(".") as [string, string];
+  const caller = callerFor(h, actor) as unknown as Record<
+    string,
+    Record<string, (i: unknown) => Promise<unknown>>
+  >;
+  const call = caller[ns]?.[fn];
+  if (!call) throw new Error(`no procedure ${path}`);
+  try {
+    await call(input);
+    return "OK";
+  } catch (err) {
+    if (err instanceof TRPCError) return err.code;
+    throw err;
+  }
+}
+
+/** Runs every call, then compares all of them at once so a failure lists every wrong answer. */
+async function expectOutcomes(actor: Actor | null, expected: Record<string, string>) {
+  const actual: Record<string, string> = {};
+  for (const path of Object.keys(expected)) actual[path] = await outcome(actor, path);
+  expect(actual).toEqual(expected);
+}
+
+async function tokenActor(user: TestUser, tenantId: string, scopes: ("read" | "write")[]) {
+  const created = await callerFor(h, user.actor).tokens.create({ tenantId, name: `${scopes}`, scopes });
+  const actor = await authenticateToken({ db: h.deps.db, token: created.token });
+  if (!actor) throw new Error("a fresh token did not authenticate");
+  return { actor, token: created.token };
+}
+
+beforeAll(async () => {
+  h = await createHarness();
+  owner = await signUp(h, "Owner");
+  admin = await signUp(h, "Admin");
+  member = await signUp(h, "Member");
+  viewer = await signUp(h, "Viewer");
+  operator = await signUp(h, "Operator", { operator: true });
+  const tenant = await makeTenant(h, owner, "roles", [
+    [admin, "admin"],
+    [member, "member"],
+    [viewer, "viewer"],
+  ]);
+  const c = callerFor(h, owner.actor);
+  const deployment = await c.deployments.create({ tenantId: tenant.id, name: "web", image: "busybox" });
+  const token = await c.tokens.create({ tenantId: tenant.id, name: "fixture", scopes: ["read", "write"] });
+  const invitation = await c.members.invite({
+    tenantId: tenant.id,
+    email: "invitee@example.test",
+    role: "viewer",
+  });
+  const host = await h.deps.db.host.create({
+    data: {
+      name: "host-a",
+      address: "10.0.0.1",
+      cpuMillis: 4000,
+      memoryMiB: 8192,
+      maxInstances: 10,
+      isolationLevels: ["container"],
+    },
+  });
+  ids = {
+    tenantId: tenant.id,
+    deploymentId: deployment.id,
+    tokenId: token.id,
+    invitationId: invitation.id,
+    invitationToken: invitation.token,
+    memberId: member.id,
+    hostId: host.id,
+  };
+});
+afterAll(() => h?.close());
+
+describe("role enforcement", () => {
+  it("has a rule with a valid input for every procedure of the router", () => {
+    expect(paths.filter((p) => !(p in rules))).toEqual([]);
+    expect(Object.keys(rules).filter((p) => !paths.includes(p))).toEqual([]);
+    for (const path of paths) {
+      const parsed = schemaOf(path).safeParse(ruleOf(path).input(ids));
+      // A refusal for a bad input would prove nothing about roles.
+      expect(parsed.success, `${path}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
+      expect(isRole(ruleOf(path).access), `${path}: tenant-scoped iff its rule is a role`).toBe(
+        tenantScoped(path),
+      );
+    }
+  });
+
+  it("answers UNAUTHORIZED to an unauthenticated caller everywhere, changing nothing", async () => {
+    const before = await fingerprint(h.deps.db);
+    await expectOutcomes(null, Object.fromEntries(paths.map((p) => [p, "UNAUTHORIZED"])));
+    expect(await fingerprint(h.deps.db)).toBe(before);
+  });
+
+  it("lets a viewer write nothing in the tenant but their own leaving", () => {
+    const viewerWrites = paths.filter(
+      (p) => procedures[p]?._def.type === "mutation" && tenantScoped(p) && ruleOf(p).access === "viewer",
+    );
+    expect(viewerWrites).toEqual(["tenants.leave"]);
+  });
+
+  const cases: [Role, () => TestUser][] = [
+    ["viewer", () => viewer],
+    ["member", () => member],
+    ["admin", () => admin],
+  ];
+  it.each(cases)(
+    "a %s is refused everything above its role, changing nothing, and may read",
+    async (role, who) => {
+      const user = who();
+      const above = paths.filter((p) => {
+        const a = ruleOf(p).access;
+        return a === "operator" || (isRole(a) && rank[a] > rank[role]);
+      });
+      const before = await fingerprint(h.deps.db);
+      await expectOutcomes(user.actor, Object.fromEntries(above.map((p) => [p, "FORBIDDEN"])));
+      expect(await fingerprint(h.deps.db)).toBe(before);
+
+      const reads = paths.filter((p) => {
+        const a = ruleOf(p).access;
+        return (
+          procedures[p]?._def.type === "query" && (a === "authed" || (isRole(a) && rank[a] <= rank[role]))
+        );
+      });
+      await expectOutcomes(user.actor, Object.fromEntries(reads.map((p) => [p, "OK"])));
+
+      if (role === "viewer") {
+        const tenantWrites = paths.filter((p) => procedures[p]?._def.type === "mutation" && tenantScoped(p));
+        expect(above.filter((p) => tenantWrites.includes(p))).toEqual(
+          tenantWrites.filter((p) => p !== "tenants.leave"),
+        );
+      }
+      if (role === "member") {
+        expect(above).toEqual(
+          expect.arrayContaining([
+            "members.invite",
+            "members.setRole",
+            "members.remove",
+            "members.invitations",
+            "members.revokeInvitation",
+            "tokens.list",
+            "tokens.create",
+            "tokens.revoke",
+          ]),
+        );
+      }
+    },
+  );
+
+  it("refuses a read-only token every mutation and serves its reads, over tRPC and REST", async () => {
+    const { actor, token } = await tokenActor(owner, ids.tenantId, ["read"]);
+    // An owner's token without the write scope acts as a viewer.
+    expect(actor).toMatchObject({ kind: "token", role: "viewer" });
+    const before = await fingerprint(h.deps.db);
+    const mutations = paths.filter((p) => procedures[p]?._def.type === "mutation");
+    await expectOutcomes(actor, Object.fromEntries(mutations.map((p) => [p, "FORBIDDEN"])));
+    const queries = paths.filter((p) => procedures[p]?._def.type === "query");
+    await expectOutcomes(
+      actor,
+      Object.fromEntries(
+        queries.map((p) => {
+          const a = ruleOf(p).access;
+          return [p, a === "authed" || a === "viewer" ? "OK" : "FORBIDDEN"];
+        }),
+      ),
+    );
+
+    const rest = async (path: string, method = "GET", body?: unknown) => {
+      const res = await handleRest(h.deps, restRequest(path, { method, token, body }));
+      return { status: res.status, body: (await res.json()) as { message?: string } };
+    };
+    const t = `/tenants/${ids.tenantId}`;
+    expect((await rest(`${t}/deployments`)).status).toBe(200);
+    expect((await rest(`${t}/deployments/${ids.deploymentId}/instances`)).status).toBe(200);
+    const create = await rest(`${t}/deployments`, "POST", { name: "by-token", image: "busybox" });
+    expect(create.status).toBe(403);
+    expect(create.body.message).toMatch(/member role; you are viewer/);
+    expect((await rest(`${t}/deployments/${ids.deploymentId}`, "DELETE")).status).toBe(403);
+    expect((await rest(t, "PATCH", { name: "Renamed" })).status).toBe(403);
+    expect((await rest(`${t}/tokens`, "POST", { name: "escalate", scopes: ["write"] })).status).toBe(403);
+    expect(await fingerprint(h.deps.db)).toBe(before);
+  });
+
+  it("lets a member create and delete deployments", async () => {
+    const c = callerFor(h, member.actor);
+    const d = await c.deployments.create({ tenantId: ids.tenantId, name: "member-made", image: "busybox" });
+    expect(await h.deps.db.deployment.count({ where: { id: d.id } })).toBe(1);
+    await c.deployments.delete({ tenantId: ids.tenantId, deploymentId: d.id });
+    expect(await h.deps.db.deployment.count({ where: { id: d.id } })).toBe(0);
+  });
+
+  it("lets an admin manage members but not make or unmake owners", async () => {
+    const [a, m, v] = [await signUp(h, "Admin2"), await signUp(h, "Member2"), await signUp(h, "Viewer2")];
+    const t = await makeTenant(h, owner, "admins", [
+      [a, "admin"],
+      [m, "member"],
+      [v, "viewer"],
+    ]);
+    const c = callerFor(h, a.actor);
+    const before = await fingerprint(h.deps.db);
+    const refusals = {
+      "invite an owner": () =>
+        c.members.invite({ tenantId: t.id, email: "boss@example.test", role: "owner" }),
+      "promote to owner": () => c.members.setRole({ tenantId: t.id, userId: m.id, role: "owner" }),
+      "demote the owner": () => c.members.setRole({ tenantId: t.id, userId: owner.id, role: "admin" }),
+      "remove the owner": () => c.members.remove({ tenantId: t.id, userId: owner.id }),
+    };
+    for (const [what, call] of Object.entries(refusals)) {
+      await expect(call(), what).rejects.toMatchObject({ code: "FORBIDDEN" });
+    }
+    expect(await fingerprint(h.deps.db)).toBe(before);
+
+    const inv = await c.members.invite({ tenantId: t.id, email: "hire@example.test", role: "admin" });
+    expect(inv.role).toBe("admin");
+    await c.members.setRole({ tenantId: t.id, userId: v.id, role: "member" });
+    await c.members.setRole({ tenantId: t.id, userId: m.id, role: "viewer" });
+    await c.members.remove({ tenantId: t.id, userId: m.id });
+    await c.members.revokeInvitation({ tenantId: t.id, invitationId: inv.id });
+    const roles = await h.deps.db.membership.findMany({
+      where: { tenantId: t.id },
+      select: { userId: true, role: true },
+    });
+    expect(Object.fromEntries(roles.map((r) => [r.userId, r.role]))).toEqual({
+      [owner.id]: "owner",
+      [a.id]: "admin",
+      [v.id]: "member",
+    });
+  });
+
+  it("lets only operators, signed in, reach hosts", async () => {
+    const ownerToken = await tokenActor(owner, ids.tenantId, ["read", "write"]);
+    const ops = await makeTenant(h, operator, "ops");
+    const operatorToken = await tokenActor(operator, ops.id, ["read", "write"]);
+    const before = await fingerprint(h.deps.db);
+    const refused = { "hosts.list": "FORBIDDEN", "hosts.get": "FORBIDDEN" };
+    await expectOutcomes(owner.actor, refused);
+    await expectOutcomes(ownerToken.actor, refused);
+    // Even an operator's own token: tokens act inside one tenant, and hosts belong to none.
+    await expectOutcomes(operatorToken.actor, refused);
+
+    const hosts = await callerFor(h, operator.actor).hosts.list();
+    expect(hosts.map((x) => x.id)).toEqual([ids.hostId]);
+    expect((await callerFor(h, operator.actor).hosts.get({ hostId: ids.hostId })).name).toBe("host-a");
+
+    const viaCookie = await handleRest(h.deps, restRequest("/hosts", { cookie: operator.cookie }));
+    expect(viaCookie.status).toBe(200);
+    const viaToken = await handleRest(h.deps, restRequest("/hosts", { token: operatorToken.token }));
+    expect(viaToken.status).toBe(403);
+    const ownerCookie = await handleRest(
+      h.deps,
+      restRequest(`/hosts/${ids.hostId}`, { cookie: owner.cookie }),
+    );
+    expect(ownerCookie.status).toBe(403);
+    expect(await fingerprint(h.deps.db)).toBe(before);
+  });
+});
