@@ -8,3 +8,4 @@ export { checkHealth, healthResponse } from "./health";
 export { handleRest, openApiDocument, REST_PREFIX } from "./rest";
 export { type AppRouter, appRouter, createCaller } from "./router";
 export { releaseReservation, reserve } from "./services/capacity";
+export { requestPlacement } from "./services/placement-queue";

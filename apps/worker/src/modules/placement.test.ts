@@ -2,6 +2,7 @@ import { callerFor, createHarness, type Harness, makeTenant, signUp, testRedisUr
 import { placementQueue } from "@berth/contracts";
 import { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { createQueues } from "../queues";
 import { placementModule } from "./placement";
 
 let h: Harness;
@@ -13,7 +14,8 @@ afterAll(() => h?.close());
 it("marks a new deployment's instances as waiting for a host, and fails malformed jobs once", async () => {
   const owner = await signUp(h, "Owner");
   const t = await makeTenant(h, owner, "w");
-  const mod = placementModule({ db: h.deps.db, redisUrl: testRedisUrl, prefix: h.queuePrefix });
+  const queues = createQueues(testRedisUrl, h.queuePrefix);
+  const mod = placementModule({ db: h.deps.db, redisUrl: testRedisUrl, prefix: h.queuePrefix, queues });
   const events = new QueueEvents(placementQueue.name, {
     connection: { url: testRedisUrl },
     prefix: h.queuePrefix,
@@ -27,7 +29,7 @@ it("marks a new deployment's instances as waiting for a host, and fails malforme
       image: "busybox",
       replicas: 2,
     });
-    const job = await h.deps.placementQueue.getJob(`${d.id}-g1`);
+    const [job] = (await h.deps.placementQueue.getJobs()).filter((j) => j.data.deploymentId === d.id);
     expect(job).toBeDefined();
     await job?.waitUntilFinished(events, 10_000);
     const rows = await h.deps.db.instance.findMany({ where: { deploymentId: d.id } });
@@ -41,6 +43,7 @@ it("marks a new deployment's instances as waiting for a host, and fails malforme
     expect((await h.deps.placementQueue.getJob(bad.id ?? ""))?.attemptsMade).toBe(1);
   } finally {
     await mod.stop();
+    await queues.close();
     await events.close();
   }
 });

@@ -1,9 +1,10 @@
-import { hostQueue, placementQueue } from "@berth/contracts";
+import { placementQueue } from "@berth/contracts";
 import type { Db } from "@berth/db";
-import { Queue, UnrecoverableError, Worker } from "bullmq";
+import { UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Module } from "../module";
-import { placeDeployment, type StartRequest, type Strategy } from "../scheduler/place";
+import type { Queues } from "../queues";
+import { placeDeployment, type Strategy } from "../scheduler/place";
 
 /**
  * The scheduler: consumes placement requests, reserves capacity in Postgres, then hands each
@@ -14,35 +15,16 @@ export function placementModule(opts: {
   db: Db;
   redisUrl: string;
   prefix: string;
+  queues: Queues;
   strategy?: Strategy;
 }): Module {
   let worker: Worker | undefined;
   let connection: Redis | undefined;
-  let producer: Redis | undefined;
-  const queues = new Map<string, Queue>();
-  const enqueueStart = async (s: StartRequest) => {
-    let q = queues.get(s.hostId);
-    if (!q) {
-      q = new Queue(hostQueue.name(s.hostId), {
-        connection: producer as Redis,
-        prefix: opts.prefix,
-        defaultJobOptions: hostQueue.defaultJobOptions,
-      });
-      queues.set(s.hostId, q);
-    }
-    const job = hostQueue.payload.parse({
-      kind: "start",
-      instanceId: s.instanceId,
-      generation: s.generation,
-    });
-    await q.add("start", job, { jobId: s.instanceId });
-  };
   return {
     name: "placement",
     async start() {
       // BullMQ workers need blocking commands without a retry limit.
       connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
-      producer = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
       worker = new Worker(
         placementQueue.name,
         async (job) => {
@@ -51,7 +33,7 @@ export function placementModule(opts: {
           if (!parsed.success)
             throw new UnrecoverableError(`invalid placement payload: ${parsed.error.message}`);
           const result = await placeDeployment(opts.db, parsed.data.deploymentId, opts.strategy);
-          for (const s of result.placed) await enqueueStart(s);
+          for (const s of result.placed) await opts.queues.start(s);
           return { placed: result.placed.length, unplaced: result.unplaced };
         },
         {
@@ -66,8 +48,7 @@ export function placementModule(opts: {
     },
     async stop() {
       await worker?.close();
-      await Promise.allSettled([...queues.values()].map((q) => q.close()));
-      await Promise.allSettled([connection?.quit(), producer?.quit()]);
+      await connection?.quit();
     },
   };
 }

@@ -45,7 +45,13 @@ it("never over-commits with 4 concurrent schedulers", async () => {
         await db.host.deleteMany({});
         for (const [i, s] of hostSpecs.entries()) {
           await db.host.create({
-            data: { name: `h${i}`, address: "127.0.0.1", isolationLevels: ["container"], status: "ready", ...s },
+            data: {
+              name: `h${i}`,
+              address: "127.0.0.1",
+              isolationLevels: ["container"],
+              status: "ready",
+              ...s,
+            },
           });
         }
         const ids: string[] = [];
@@ -57,14 +63,28 @@ it("never over-commits with 4 concurrent schedulers", async () => {
               image: "busybox",
               isolation: "container",
               ...s,
-              instances: { create: Array.from({ length: s.replicas }, (_, ordinal) => ({ tenantId, ordinal, generation: 1 })) },
+              instances: {
+                create: Array.from({ length: s.replicas }, (_, ordinal) => ({
+                  tenantId,
+                  ordinal,
+                  generation: 1,
+                })),
+              },
             },
           });
           ids.push(d.id);
         }
         // every scheduler tries every deployment, in its own order
         await Promise.all(
-          schedulers.map((s, k) => Promise.all([...ids].reverse().slice(k).concat(ids.slice(0, k)).map((id) => placeDeployment(s, id)))),
+          schedulers.map((s, k) =>
+            Promise.all(
+              [...ids]
+                .reverse()
+                .slice(k)
+                .concat(ids.slice(0, k))
+                .map((id) => placeDeployment(s, id)),
+            ),
+          ),
         );
         const hosts = await db.host.findMany({ include: { instances: true } });
         for (const host of hosts) {
@@ -79,7 +99,12 @@ it("never over-commits with 4 concurrent schedulers", async () => {
         const instances = await db.instance.findMany({});
         for (const i of instances) {
           if (i.state === "scheduled") expect(i.hostId).not.toBeNull();
-          else expect([i.state, i.hostId, i.reason?.startsWith("no host can run this")]).toEqual(["pending", null, true]);
+          else
+            expect([i.state, i.hostId, i.reason?.startsWith("no host can run this")]).toEqual([
+              "pending",
+              null,
+              true,
+            ]);
         }
       },
     ),

@@ -1,4 +1,4 @@
-import { type DeploymentSpec, placementQueue } from "@berth/contracts";
+import type { DeploymentSpec } from "@berth/contracts";
 import { quotaExceeded, resolveIsolation } from "@berth/core";
 import type { Deployment, Instance } from "@berth/db";
 import type { Queue } from "bullmq";
@@ -6,6 +6,7 @@ import { AppError, notFound } from "../errors";
 import type { ScopedDb } from "../scope";
 import { type ActorRef, recordAudit } from "./audit";
 import { releaseReservation } from "./capacity";
+import { requestPlacement } from "./placement-queue";
 
 // States in which an instance holds (or is about to hold) its share of the tenant's quota.
 const liveStates = ["pending", "scheduled", "starting", "running", "stopping"] as const;
@@ -162,19 +163,6 @@ export async function createDeployment(opts: {
     generation: created.generation,
   });
   return toDeploymentDto(created);
-}
-
-async function requestPlacement(
-  queue: Queue,
-  job: { deploymentId: string; tenantId: string; generation: number },
-) {
-  try {
-    const payload = placementQueue.payload.parse(job);
-    await queue.add("place", payload, { jobId: `${job.deploymentId}-g${job.generation}` });
-  } catch (err) {
-    // The deployment is committed; placement catches up from Postgres when Redis is back.
-    console.warn(`placement request for ${job.deploymentId} not queued: ${(err as Error).message}`);
-  }
 }
 
 export async function deleteDeployment(opts: {
