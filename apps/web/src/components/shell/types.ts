@@ -1,0 +1,1 @@
+export type ShellUser = { id: string; name: string; email: string; isOperator: boolean };
