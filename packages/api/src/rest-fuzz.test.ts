@@ -63,8 +63,30 @@ const routes: Route[] = Object.entries(openApiDocument("http://x").paths ?? {}).
   }),
 );
 
+const capacity = { cpuMillis: 2000, memoryMiB: 2048, maxInstances: 10 };
+const capabilities = { isolationLevels: ["container"], accelerator: null, ociRuntime: "runc", cgroup: "v2" };
+const report = {
+  instanceId: "6f1c2a8e-3b1d-4c5e-9f00-123456789abc",
+  generation: 1,
+  state: "running",
+  reason: "started",
+  exitCode: 0,
+  endpoints: ["10.0.0.2:8080"],
+};
+
 /** A valid body per body-carrying route: the fuzzer breaks it one piece at a time to get deep. */
 const validBodies: Record<string, unknown> = {
+  "POST /hosts/join-tokens": {},
+  "POST /agent/join": {
+    joinToken: `bjoin_${"x".repeat(32)}`,
+    name: "node-b",
+    address: "10.0.0.2",
+    labels: { zone: "a" },
+    capacity,
+    capabilities,
+  },
+  "POST /agent/heartbeat": { capacity, capabilities, instances: [report] },
+  "POST /agent/report": report,
   "POST /tenants": { name: "Fuzz Co", slug: "fuzz-co" },
   "PATCH /tenants/{tenantId}": { name: "Renamed" },
   "POST /tenants/{tenantId}/leave": {},
@@ -310,6 +332,7 @@ function queryArbitrary(route: Route): fc.Arbitrary<[string, string][]> {
 let h: Harness;
 let owner: TestUser;
 let ownerToken: string;
+let hostId: string;
 const pathValuesByName: Record<string, string> = {};
 const credentialFor = new Map<string, Record<string, string>>();
 let baseline: string;
@@ -387,46 +410,61 @@ beforeAll(async () => {
     email: "invitee@example.test",
     role: "member",
   });
-  const host = await h.deps.db.host.create({
-    data: {
-      name: "fuzz-host",
-      address: "10.0.0.1",
-      cpuMillis: 4000,
-      memoryMiB: 8192,
-      maxInstances: 10,
-      isolationLevels: ["container"],
-    },
-  });
+  // Enrolled the way an agent enrols, so that its host token reaches the agent routes.
+  const { token: joinToken } = await c.hosts.createJoinToken();
+  const joined = await handleRest(
+    h.deps,
+    new Request(`http://127.0.0.1:3999${REST_PREFIX}/agent/join`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ joinToken, name: "fuzz-host", address: "10.0.0.1", capacity, capabilities }),
+    }),
+  );
+  if (joined.status !== 200) throw new Error(`join: ${joined.status} ${await joined.text()}`);
+  const host = (await joined.json()) as { hostId: string; hostToken: string };
+  hostId = host.hostId;
+  const [instance] = deployment.instances;
+  if (!instance) throw new Error("the fixture deployment has no instance");
+  await h.deps.db.instance.update({ where: { id: instance.id }, data: { hostId } });
   Object.assign(pathValuesByName, {
     tenantId: tenant.id,
     deploymentId: deployment.id,
     tokenId: token.id,
     invitationId: invitation.id,
     userId: viewer.id,
-    hostId: host.id,
+    hostId,
+    instanceId: instance.id,
   });
 
-  // The owner's token is cheaper to check than a session; routes for signed-in users refuse
-  // tokens, so those get the session. Either way the probe must come back as a validation error,
-  // which proves the fuzzed requests get past authentication and the tenant's role check. It
-  // also has trpc-to-openapi apply its query-string coercion before the schemas judge anything.
-  const bearer = { authorization: `Bearer ${ownerToken}` };
-  const session = { cookie: owner.cookie };
+  // The first credential whose probe comes back as a validation error: the owner's API token
+  // (cheaper to check than a session), else the session (routes for signed-in users refuse
+  // tokens), else the host token (agent routes). That answer proves the fuzzed requests get past
+  // authentication and role checks; the probe also has trpc-to-openapi apply its query-string
+  // coercion before the schemas judge anything.
+  const credentials: Record<string, string>[] = [
+    { authorization: `Bearer ${ownerToken}` },
+    { cookie: owner.cookie },
+    { authorization: `Bearer ${host.hostToken}` },
+  ];
   for (const route of routes) {
     // the fixture test names what is missing
     if (route.pathParams.some((p) => !(p in pathValuesByName))) continue;
     const probe = route.hasBody
       ? { body: json({ ...(validBodies[`${route.method} ${route.path}`] as object), fuzzProbe: 1 }) }
       : { query: [["fuzzProbe", "1"]] as [string, string][] };
-    let res = await send(route, { ...probe, auth: bearer });
-    let auth: Record<string, string> = bearer;
-    if (res.status === 403) {
-      auth = session;
-      res = await send(route, { ...probe, auth });
+    const answers: string[] = [];
+    for (const auth of credentials) {
+      const res = await send(route, { ...probe, auth });
+      answers.push(`${res.status} ${res.text}`);
+      if (res.status === 400) {
+        credentialFor.set(`${route.method} ${route.path}`, auth);
+        break;
+      }
     }
-    if (res.status !== 400)
-      throw new Error(`probe of ${route.method} ${route.path}: ${res.status} ${res.text}`);
-    credentialFor.set(`${route.method} ${route.path}`, auth);
+    if (!credentialFor.has(`${route.method} ${route.path}`))
+      throw new Error(
+        `no credential gets ${route.method} ${route.path} to validation: ${answers.join(" | ")}`,
+      );
   }
   baseline = await fingerprint(h.deps.db);
   stats.started = performance.now();
@@ -439,6 +477,8 @@ afterAll(async () => {
       `${stats.validSkipped} valid bodies/deletes not sent, in ${seconds}s`,
   );
   env.NODE_ENV = restoreNodeEnv;
+  // enrolment created a Redis ACL user, which outlives the harness's key prefix
+  if (hostId) await h?.deps.redis.call("ACL", "DELUSER", `berth-host-${hostId}`).catch(() => {});
   await h?.close();
 });
 

@@ -23,6 +23,7 @@ import {
 type Ids = {
   tenantId: string;
   deploymentId: string;
+  instanceId: string;
   tokenId: string;
   invitationId: string;
   invitationToken: string;
@@ -30,9 +31,16 @@ type Ids = {
   hostId: string;
 };
 
-/** `authed`: any credential; `user`: a signed-in person, not a token; a role: at least that role in the tenant. */
-type Access = "authed" | "user" | "operator" | Role;
+/**
+ * `authed`: any person or API token; `user`: a signed-in person, not a token; `host`: a node
+ * agent's host token; `join-token`: no caller credential, the input carries a one-time token;
+ * a role: at least that role in the tenant named by the input.
+ */
+type Access = "authed" | "user" | "operator" | "host" | "join-token" | Role;
 type Rule = { access: Access; input: (ids: Ids) => unknown };
+
+const capacity = { cpuMillis: 2000, memoryMiB: 2048, maxInstances: 10 };
+const capabilities = { isolationLevels: ["container"], accelerator: null, ociRuntime: null, cgroup: "v2" };
 
 const rules: Record<string, Rule> = {
   "me.get": { access: "authed", input: () => undefined },
@@ -82,12 +90,54 @@ const rules: Record<string, Rule> = {
   },
   "hosts.list": { access: "operator", input: () => undefined },
   "hosts.get": { access: "operator", input: (i) => ({ hostId: i.hostId }) },
+  "hosts.createJoinToken": { access: "operator", input: () => undefined },
   "audit.list": { access: "admin", input: (i) => ({ tenantId: i.tenantId }) },
+  "agent.join": {
+    access: "join-token",
+    // never issued: a caller without a real join token must be turned away whoever they are
+    input: () => ({
+      joinToken: `bjoin_${"x".repeat(32)}`,
+      name: "intruder",
+      address: "10.9.9.9",
+      capacity,
+      capabilities,
+    }),
+  },
+  "agent.heartbeat": { access: "host", input: () => ({ capacity, capabilities, instances: [] }) },
+  "agent.report": {
+    access: "host",
+    input: (i) => ({ instanceId: i.instanceId, generation: 1, state: "running" }),
+  },
+  "agent.instance": { access: "host", input: (i) => ({ instanceId: i.instanceId }) },
 };
 
 // The test's own ranking, not the one under test.
 const rank: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 const isRole = (a: Access): a is Role => a in rank;
+
+type Who =
+  | { kind: "anonymous" }
+  | { kind: "user"; role: Role | null; operator: boolean }
+  | { kind: "token"; role: Role }
+  | { kind: "host" };
+
+/** What a caller should get from a procedure called with its fixture input. */
+function expected(who: Who, path: string): string {
+  const a = ruleOf(path).access;
+  if (who.kind === "anonymous") return "UNAUTHORIZED";
+  // the fixture's join token was never issued
+  if (a === "join-token") return "UNAUTHORIZED";
+  if (a === "host") return who.kind === "host" ? "OK" : "UNAUTHORIZED";
+  if (who.kind === "host") return "FORBIDDEN";
+  if (a === "authed") return "OK";
+  if (a === "user") return who.kind === "user" ? "OK" : "FORBIDDEN";
+  if (a === "operator") return who.kind === "user" && who.operator ? "OK" : "FORBIDDEN";
+  if (who.role === null) return "NOT_FOUND";
+  if (rank[who.role] < rank[a]) return "FORBIDDEN";
+  // a token is not a member who could leave; it gets revoked instead
+  if (who.kind === "token" && path === "tenants.leave") return "FORBIDDEN";
+  return "OK";
+}
 
 type Procedure = { _def: { type: "query" | "mutation" | "subscription"; inputs: unknown[] } };
 const procedures = appRouter._def.procedures as unknown as Record<string, Procedure>;
@@ -149,10 +199,10 @@ async function outcome(actor: Actor | null, path: string, input: unknown = ruleO
 }
 
 /** Runs every call, then compares all of them at once so a failure lists every wrong answer. */
-async function expectOutcomes(actor: Actor | null, expected: Record<string, string>) {
+async function expectOutcomes(actor: Actor | null, want: Record<string, string>) {
   const actual: Record<string, string> = {};
-  for (const path of Object.keys(expected)) actual[path] = await outcome(actor, path);
-  expect(actual).toEqual(expected);
+  for (const path of Object.keys(want)) actual[path] = await outcome(actor, path);
+  expect(actual).toEqual(want);
 }
 
 async function tokenActor(user: TestUser, tenantId: string, scopes: ("read" | "write")[]) {
@@ -161,6 +211,40 @@ async function tokenActor(user: TestUser, tenantId: string, scopes: ("read" | "w
   if (!actor) throw new Error("a fresh token did not authenticate");
   return { actor, token: created.token };
 }
+
+/**
+ * Calls every procedure the caller must be refused (with the refusal expected), and every read
+ * it may make; writes it may make are left to the tests that mean them. Nothing may change.
+ */
+async function expectRefusalsAndReads(actor: Actor | null, who: Who) {
+  const plan = Object.fromEntries(
+    paths.flatMap((p) => {
+      const e = expected(who, p);
+      return e !== "OK" || procedures[p]?._def.type === "query" ? [[p, e]] : [];
+    }),
+  );
+  const before = await fingerprint(h.deps.db);
+  await expectOutcomes(actor, plan);
+  expect(await fingerprint(h.deps.db)).toBe(before);
+  return plan;
+}
+
+/** Enrolls a host the way an agent does: an operator's join token, then the REST join. */
+async function joinHost(name: string) {
+  const { token } = await callerFor(h, operator.actor).hosts.createJoinToken();
+  const res = await handleRest(
+    h.deps,
+    restRequest("/agent/join", {
+      method: "POST",
+      body: { joinToken: token, name, address: "10.0.0.1", capacity, capabilities },
+    }),
+  );
+  if (res.status !== 200) throw new Error(`join failed: ${res.status} ${await res.text()}`);
+  const joined = (await res.json()) as { hostId: string; hostToken: string };
+  enrolled.push(joined.hostId);
+  return joined;
+}
+const enrolled: string[] = [];
 
 beforeAll(async () => {
   h = await createHarness();
@@ -182,27 +266,27 @@ beforeAll(async () => {
     email: "invitee@example.test",
     role: "viewer",
   });
-  const host = await h.deps.db.host.create({
-    data: {
-      name: "host-a",
-      address: "10.0.0.1",
-      cpuMillis: 4000,
-      memoryMiB: 8192,
-      maxInstances: 10,
-      isolationLevels: ["container"],
-    },
-  });
+  const host = await joinHost("host-a");
+  const [instance] = deployment.instances;
+  if (!instance) throw new Error("the fixture deployment has no instance");
+  // placed on the host, so that its agent may read what to run
+  await h.deps.db.instance.update({ where: { id: instance.id }, data: { hostId: host.hostId } });
   ids = {
     tenantId: tenant.id,
     deploymentId: deployment.id,
+    instanceId: instance.id,
     tokenId: token.id,
     invitationId: invitation.id,
     invitationToken: invitation.token,
     memberId: member.id,
-    hostId: host.id,
+    hostId: host.hostId,
   };
 });
-afterAll(() => h?.close());
+afterAll(async () => {
+  // host enrolment creates a Redis ACL user, which outlives the harness's key prefix
+  for (const id of enrolled) await h?.deps.redis.call("ACL", "DELUSER", `berth-host-${id}`).catch(() => {});
+  await h?.close();
+});
 
 describe("role enforcement", () => {
   it("has a rule with a valid input for every procedure of the router", () => {
@@ -219,9 +303,8 @@ describe("role enforcement", () => {
   });
 
   it("answers UNAUTHORIZED to an unauthenticated caller everywhere, changing nothing", async () => {
-    const before = await fingerprint(h.deps.db);
-    await expectOutcomes(null, Object.fromEntries(paths.map((p) => [p, "UNAUTHORIZED"])));
-    expect(await fingerprint(h.deps.db)).toBe(before);
+    const plan = await expectRefusalsAndReads(null, { kind: "anonymous" });
+    expect(Object.keys(plan)).toEqual(paths);
   });
 
   it("lets a viewer write nothing in the tenant but their own leaving", () => {
@@ -237,33 +320,18 @@ describe("role enforcement", () => {
     ["admin", () => admin],
   ];
   it.each(cases)(
-    "a %s is refused everything above its role, changing nothing, and may read",
+    "refuses the %s role everything above it, changing nothing, and serves its reads",
     async (role, who) => {
-      const user = who();
-      const above = paths.filter((p) => {
-        const a = ruleOf(p).access;
-        return a === "operator" || (isRole(a) && rank[a] > rank[role]);
-      });
-      const before = await fingerprint(h.deps.db);
-      await expectOutcomes(user.actor, Object.fromEntries(above.map((p) => [p, "FORBIDDEN"])));
-      expect(await fingerprint(h.deps.db)).toBe(before);
-
-      const reads = paths.filter((p) => {
-        const a = ruleOf(p).access;
-        return (
-          procedures[p]?._def.type === "query" && (a === "authed" || (isRole(a) && rank[a] <= rank[role]))
-        );
-      });
-      await expectOutcomes(user.actor, Object.fromEntries(reads.map((p) => [p, "OK"])));
-
+      const plan = await expectRefusalsAndReads(who().actor, { kind: "user", role, operator: false });
+      const forbidden = Object.keys(plan).filter((p) => plan[p] === "FORBIDDEN");
       if (role === "viewer") {
         const tenantWrites = paths.filter((p) => procedures[p]?._def.type === "mutation" && tenantScoped(p));
-        expect(above.filter((p) => tenantWrites.includes(p))).toEqual(
+        expect(forbidden.filter((p) => tenantWrites.includes(p))).toEqual(
           tenantWrites.filter((p) => p !== "tenants.leave"),
         );
       }
       if (role === "member") {
-        expect(above).toEqual(
+        expect(forbidden).toEqual(
           expect.arrayContaining([
             "members.invite",
             "members.setRole",
@@ -276,6 +344,7 @@ describe("role enforcement", () => {
           ]),
         );
       }
+      expect(forbidden).toEqual(expect.arrayContaining(["hosts.list", "hosts.get", "hosts.createJoinToken"]));
     },
   );
 
@@ -284,17 +353,17 @@ describe("role enforcement", () => {
     // An owner's token without the write scope acts as a viewer.
     expect(actor).toMatchObject({ kind: "token", role: "viewer" });
     const before = await fingerprint(h.deps.db);
+    const plan = await expectRefusalsAndReads(actor, { kind: "token", role: "viewer" });
     const mutations = paths.filter((p) => procedures[p]?._def.type === "mutation");
-    await expectOutcomes(actor, Object.fromEntries(mutations.map((p) => [p, "FORBIDDEN"])));
-    const queries = paths.filter((p) => procedures[p]?._def.type === "query");
-    await expectOutcomes(
-      actor,
-      Object.fromEntries(
-        queries.map((p) => {
-          const a = ruleOf(p).access;
-          return [p, a === "authed" || a === "viewer" ? "OK" : "FORBIDDEN"];
-        }),
-      ),
+    expect(mutations.filter((p) => !(p in plan) || plan[p] === "OK")).toEqual([]);
+    expect(Object.keys(plan).filter((p) => plan[p] === "OK")).toEqual(
+      expect.arrayContaining([
+        "tenants.get",
+        "deployments.list",
+        "deployments.get",
+        "instances.list",
+        "members.list",
+      ]),
     );
 
     const rest = async (path: string, method = "GET", body?: unknown) => {
@@ -313,6 +382,20 @@ describe("role enforcement", () => {
     expect(await fingerprint(h.deps.db)).toBe(before);
   });
 
+  it("gives a write token its creator's current role, not the one it was made with", async () => {
+    const { token } = await tokenActor(admin, ids.tenantId, ["read", "write"]);
+    const membership = { tenantId_userId: { tenantId: ids.tenantId, userId: admin.id } };
+    await h.deps.db.membership.update({ where: membership, data: { role: "member" } });
+    try {
+      const actor = await authenticateToken({ db: h.deps.db, token });
+      expect(actor).toMatchObject({ kind: "token", role: "member" });
+      const plan = await expectRefusalsAndReads(actor, { kind: "token", role: "member" });
+      expect(plan).toMatchObject({ "tokens.create": "FORBIDDEN", "members.invite": "FORBIDDEN" });
+    } finally {
+      await h.deps.db.membership.update({ where: membership, data: { role: "admin" } });
+    }
+  });
+
   it("lets a member create and delete deployments", async () => {
     const c = callerFor(h, member.actor);
     const d = await c.deployments.create({ tenantId: ids.tenantId, name: "member-made", image: "busybox" });
@@ -320,7 +403,6 @@ describe("role enforcement", () => {
     await c.deployments.delete({ tenantId: ids.tenantId, deploymentId: d.id });
     expect(await h.deps.db.deployment.count({ where: { id: d.id } })).toBe(0);
   });
-
   it("lets an admin manage members but not make or unmake owners", async () => {
     const [a, m, v] = [await signUp(h, "Admin2"), await signUp(h, "Member2"), await signUp(h, "Viewer2")];
     const t = await makeTenant(h, owner, "admins", [
@@ -364,7 +446,11 @@ describe("role enforcement", () => {
     const ops = await makeTenant(h, operator, "ops");
     const operatorToken = await tokenActor(operator, ops.id, ["read", "write"]);
     const before = await fingerprint(h.deps.db);
-    const refused = { "hosts.list": "FORBIDDEN", "hosts.get": "FORBIDDEN" };
+    const refused = {
+      "hosts.list": "FORBIDDEN",
+      "hosts.get": "FORBIDDEN",
+      "hosts.createJoinToken": "FORBIDDEN",
+    };
     await expectOutcomes(owner.actor, refused);
     await expectOutcomes(ownerToken.actor, refused);
     // Even an operator's own token: tokens act inside one tenant, and hosts belong to none.
@@ -383,6 +469,18 @@ describe("role enforcement", () => {
       restRequest(`/hosts/${ids.hostId}`, { cookie: owner.cookie }),
     );
     expect(ownerCookie.status).toBe(403);
+    const joinByToken = await handleRest(
+      h.deps,
+      restRequest("/hosts/join-tokens", { method: "POST", token: operatorToken.token, body: {} }),
+    );
+    expect(joinByToken.status).toBe(403);
     expect(await fingerprint(h.deps.db)).toBe(before);
+  });
+
+  it("lets a host token reach the agent endpoints and nothing else", async () => {
+    const host: Actor = { kind: "host", hostId: ids.hostId };
+    const plan = await expectRefusalsAndReads(host, { kind: "host" });
+    expect(plan["agent.instance"]).toBe("OK");
+    expect(Object.keys(plan).filter((p) => !p.startsWith("agent.") && plan[p] !== "FORBIDDEN")).toEqual([]);
   });
 });
