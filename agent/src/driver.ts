@@ -1,22 +1,14 @@
 // The interface every isolation driver implements (container, microvm, unikernel, and sim for
-// scale tests). The agent daemon that uses it arrives with placement; see docs/roadmap.md.
-import type { IsolationLevel } from "@berth/contracts";
+// scale tests). The agent's job handlers are its only caller.
+import type { InstanceSpecDto, IsolationLevel } from "@berth/contracts";
 
-export type InstanceSpec = {
-  instanceId: string;
-  generation: number;
-  tenantId: string;
-  image: string;
-  command: string[];
-  args: string[];
-  env: Record<string, string>;
-  ports: { port: number; protocol: "tcp" | "udp" }[];
-  cpuMillis: number;
-  memoryMiB: number;
-};
+/** What the control plane sends for one instance (GET /api/v1/agent/instances/{id}). */
+export type InstanceSpec = InstanceSpecDto;
 
 export type InstanceStatus = {
   instanceId: string;
+  /** The generation the driver launched: a newer start of the same instance replaces it. */
+  generation: number;
   state: "starting" | "running" | "stopping" | "stopped" | "failed" | "exited";
   exitCode?: number;
   reason?: string;
@@ -24,11 +16,14 @@ export type InstanceStatus = {
 };
 
 export interface Driver {
-  readonly level: IsolationLevel | "sim";
+  /** The isolation levels this driver launches; the agent offers exactly these. */
+  readonly levels: readonly IsolationLevel[];
+  /** True for the sim driver: it launches nothing and exists for scale tests only. */
+  readonly sim: boolean;
   /** Fetch and unpack what the instance needs (image layers, rootfs, kernel); idempotent. */
   prepare(spec: InstanceSpec): Promise<void>;
   start(spec: InstanceSpec): Promise<InstanceStatus>;
-  /** Graceful stop: the workload gets `graceMs` before it is killed. */
+  /** Graceful stop: the workload gets `graceMs` before it is killed. Unknown ids are stopped. */
   stop(instanceId: string, graceMs: number): Promise<InstanceStatus>;
   inspect(instanceId: string): Promise<InstanceStatus | null>;
   list(): Promise<InstanceStatus[]>;

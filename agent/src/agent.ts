@@ -1,0 +1,181 @@
+import { hostQueue } from "@berth/contracts";
+import { Worker } from "bullmq";
+import { Redis } from "ioredis";
+import type { Driver } from "./driver";
+import { ApiError } from "./errors";
+import type { HostInfo } from "./host-info";
+import { ControlPlane } from "./http";
+import { createProcessor, type JobContext, stopAndReport, toReport } from "./jobs";
+import type { Log } from "./log";
+import type { AgentState } from "./state";
+
+export type AgentOptions = {
+  state: AgentState;
+  driver: Driver;
+  log: Log;
+  /** Capacity and capabilities, probed once by the caller (hundreds of sim agents share one). */
+  host: HostInfo;
+  /** Overrides the interval the control plane asks for (tests, benchmarks). */
+  heartbeatIntervalMs?: number;
+  /** Jobs handled at once; default 8. */
+  concurrency?: number;
+  /** Grace given to instances the control plane lists as unwanted; default 10 s. */
+  unwantedGraceMs?: number;
+  fetch?: typeof fetch;
+};
+
+/** How long start() waits for Redis to accept this host's credentials. */
+const redisReadyTimeoutMs = 10_000;
+
+/**
+ * The daemon core of one host: heartbeats, acts on the control plane's stop lists, and consumes
+ * the host's own queue. Nothing is global, so many Agents can share a process (scale tests);
+ * each holds one ioredis client (BullMQ duplicates it once for its blocking reads).
+ */
+export class Agent {
+  private readonly abort = new AbortController();
+  private readonly cp: ControlPlane;
+  private readonly log: Log;
+  private readonly ctx: JobContext;
+  private worker: Worker | undefined;
+  private connection: Redis | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private intervalMs: number;
+  private stopping: Promise<void> | undefined;
+  private stopped = false;
+  private readonly unwanted = new Set<string>();
+
+  constructor(private readonly opts: AgentOptions) {
+    this.log = opts.log.child({ host: opts.state.hostId });
+    this.intervalMs = opts.heartbeatIntervalMs ?? opts.state.heartbeatIntervalMs;
+    this.cp = this.controlPlane(this.abort.signal);
+    this.ctx = { driver: opts.driver, cp: this.cp, log: this.log };
+  }
+
+  get hostId(): string {
+    return this.opts.state.hostId;
+  }
+
+  /** Heartbeats once (a refused identity fails here, loudly), then starts the worker and the loop. */
+  async start(): Promise<void> {
+    await this.heartbeat({ throwOnRefusal: true });
+    const { state } = this.opts;
+    // BullMQ's blocking reads need an unlimited retry count; the ACL user only sees this host's keys.
+    this.connection = new Redis(state.redis.url, {
+      username: state.redis.username,
+      password: state.redis.password,
+      maxRetriesPerRequest: null,
+    });
+    this.connection.on("error", (err) => this.log.warn("redis", { error: err.message }));
+    this.worker = new Worker(hostQueue.name(state.hostId), createProcessor(this.ctx), {
+      connection: this.connection,
+      prefix: state.queue.prefix,
+      concurrency: this.opts.concurrency ?? 8,
+      // The version check needs INFO, which the host's ACL user need not be granted.
+      skipVersionCheck: true,
+    });
+    this.worker.on("error", (err) => this.log.warn("queue worker", { error: err.message }));
+    this.worker.on("failed", (job, err) =>
+      this.log.error("job failed", { job: job?.id, error: err.message }),
+    );
+    try {
+      await withTimeout(this.worker.waitUntilReady(), redisReadyTimeoutMs, "redis did not accept the host");
+    } catch (err) {
+      await this.closeQueue();
+      throw err;
+    }
+    this.schedule();
+    this.log.info("agent started", {
+      queue: state.queue.name,
+      levels: this.opts.host.capabilities.isolationLevels.join(",") || "none",
+    });
+  }
+
+  /** Stops taking jobs (the active ones finish), sends a last heartbeat and disconnects. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      clearTimeout(this.timer);
+      try {
+        await this.worker?.close();
+      } catch (err) {
+        this.log.warn("closing the worker", { error: (err as Error).message });
+      }
+      this.abort.abort(new Error("agent stopping"));
+      try {
+        // A fresh client: the agent's own is aborted; the last heartbeat must not wait long.
+        const last = this.controlPlane(AbortSignal.timeout(3000));
+        await last.heartbeat(await this.heartbeatBody());
+      } catch (err) {
+        this.log.warn("final heartbeat", { error: (err as Error).message });
+      }
+      await this.closeQueue();
+      this.log.info("agent stopped");
+    })();
+    return this.stopping;
+  }
+
+  private controlPlane(signal: AbortSignal): ControlPlane {
+    const { state } = this.opts;
+    return new ControlPlane({
+      server: state.server,
+      hostToken: state.hostToken,
+      signal,
+      fetch: this.opts.fetch,
+    });
+  }
+
+  private async closeQueue() {
+    await this.worker?.close().catch(() => {});
+    await this.connection?.quit().catch(() => this.connection?.disconnect());
+  }
+
+  private schedule() {
+    if (this.stopped) return;
+    this.timer = setTimeout(async () => {
+      await this.heartbeat({ throwOnRefusal: false });
+      this.schedule();
+    }, this.intervalMs);
+  }
+
+  private async heartbeatBody() {
+    const instances = (await this.opts.driver.list()).map(toReport);
+    return { ...this.opts.host, instances };
+  }
+
+  private async heartbeat(opts: { throwOnRefusal: boolean }): Promise<void> {
+    try {
+      const res = await this.cp.heartbeat(await this.heartbeatBody());
+      this.intervalMs = this.opts.heartbeatIntervalMs ?? res.heartbeatIntervalMs;
+      for (const s of res.stop) this.stopUnwanted(s.instanceId, s.generation);
+    } catch (err) {
+      if (this.abort.signal.aborted) return;
+      // 4xx: the identity is refused (host removed, token revoked): no retry will fix that.
+      if (opts.throwOnRefusal && err instanceof ApiError && err.status >= 400 && err.status < 500) throw err;
+      this.log.warn("heartbeat failed", { error: (err as Error).message });
+    }
+  }
+
+  private stopUnwanted(instanceId: string, generation: number) {
+    if (this.unwanted.has(instanceId)) return;
+    this.unwanted.add(instanceId);
+    void (async () => {
+      const current = await this.opts.driver.inspect(instanceId);
+      if (current && current.generation > generation) return;
+      this.log.info("stopping an unwanted instance", { instance: instanceId, generation });
+      await stopAndReport(this.ctx, instanceId, generation, this.opts.unwantedGraceMs ?? 10_000);
+    })()
+      .catch((err) =>
+        this.log.warn("stopping an unwanted instance", { instance: instanceId, error: err.message }),
+      )
+      .finally(() => this.unwanted.delete(instanceId));
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,70 @@
+import { Agent } from "../agent";
+import type { RunArgs } from "../args";
+import { selectDriver } from "../drivers";
+import type { AgentEnv } from "../env";
+import { UsageError } from "../errors";
+import { describeHost } from "../host-info";
+import type { Log } from "../log";
+import { probeHost } from "../probe";
+import { sleep } from "../retry";
+import { readState, stateExists } from "../state";
+
+/** After SIGTERM, whatever still hangs (a job, the control plane) gets this long. */
+const hardStopMs = 10_000;
+
+/** Resolves with the first SIGTERM or SIGINT, then stops listening. */
+function nextSignal(): { promise: Promise<string>; cancel: () => void } {
+  let onSignal: (s: NodeJS.Signals) => void = () => {};
+  const promise = new Promise<string>((resolve) => {
+    onSignal = (s) => resolve(s);
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  });
+  return {
+    promise,
+    cancel: () => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    },
+  };
+}
+
+/** `berth-agent run`: heartbeat and consume this host's queue until SIGTERM or SIGINT. */
+export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promise<number> {
+  const signal = nextSignal();
+  let received: string | undefined;
+  void signal.promise.then((s) => {
+    received = s;
+  });
+  if (args.waitForJoin && !(await stateExists(args.stateFile))) {
+    // `npm start` runs the agent before anyone joined it; wait instead of failing the others.
+    log.info(`not joined yet: waiting for ${args.stateFile} (run \`berth-agent join\`)`);
+    while (!received && !(await stateExists(args.stateFile))) await sleep(2000);
+    if (received) return 0;
+  }
+  const state = await readState(args.stateFile);
+  if (state.sim !== args.sim)
+    throw new UsageError(
+      state.sim
+        ? `host ${state.hostId} joined as a sim host: run it with --sim`
+        : `host ${state.hostId} joined as a real host: --sim needs a host joined with --sim (it carries the label sim=true)`,
+    );
+  const driver = selectDriver({ sim: args.sim, hostId: state.hostId, simDelayMs: args.simDelayMs });
+  const host = describeHost(await probeHost(env), driver);
+  if (host.capabilities.isolationLevels.length === 0)
+    log.warn(
+      "this agent has no isolation driver yet (container, microvm and unikernel come later): it offers no level, so nothing will be placed here",
+    );
+  const agent = new Agent({ state, driver, log, host, concurrency: env.concurrency });
+  await agent.start();
+  const name = received ?? (await signal.promise);
+  log.info(`${name}: stopping`);
+  const hard = setTimeout(() => {
+    log.error(`not stopped within ${hardStopMs} ms: exiting`);
+    process.exit(1);
+  }, hardStopMs);
+  hard.unref();
+  await agent.stop();
+  clearTimeout(hard);
+  return 0;
+}

@@ -1,0 +1,60 @@
+import type { IsolationLevel } from "@berth/contracts";
+import type { Driver, InstanceSpec, InstanceStatus } from "../driver";
+
+/**
+ * The real agent's driver: hands each instance to the driver of its isolation level. With no
+ * drivers (today: container, microvm and unikernel arrive in later issues) it offers no level,
+ * so the scheduler never places anything here, and a start that arrives anyway fails clearly.
+ */
+export class LevelRouter implements Driver {
+  readonly levels: readonly IsolationLevel[];
+  readonly sim = false;
+
+  constructor(private readonly drivers: readonly Driver[]) {
+    this.levels = [...new Set(drivers.flatMap((d) => d.levels))];
+  }
+
+  private forLevel(level: IsolationLevel): Driver {
+    const d = this.drivers.find((x) => x.levels.includes(level));
+    if (!d) throw new Error(`this agent has no driver for isolation level "${level}"`);
+    return d;
+  }
+
+  /** Which driver holds an instance: asked of each, since none of them is told of the others. */
+  private async owner(instanceId: string): Promise<Driver | undefined> {
+    for (const d of this.drivers) if (await d.inspect(instanceId)) return d;
+    return undefined;
+  }
+
+  prepare(spec: InstanceSpec): Promise<void> {
+    return this.forLevel(spec.isolation).prepare(spec);
+  }
+
+  start(spec: InstanceSpec): Promise<InstanceStatus> {
+    return this.forLevel(spec.isolation).start(spec);
+  }
+
+  async stop(instanceId: string, graceMs: number): Promise<InstanceStatus> {
+    const d = await this.owner(instanceId);
+    if (d) return d.stop(instanceId, graceMs);
+    return { instanceId, generation: 1, state: "stopped", endpoints: [] };
+  }
+
+  async inspect(instanceId: string): Promise<InstanceStatus | null> {
+    return (await (await this.owner(instanceId))?.inspect(instanceId)) ?? null;
+  }
+
+  async list(): Promise<InstanceStatus[]> {
+    return (await Promise.all(this.drivers.map((d) => d.list()))).flat();
+  }
+
+  async *logs(instanceId: string, opts: { follow: boolean; since?: Date }): AsyncIterable<string> {
+    const d = await this.owner(instanceId);
+    if (d) yield* d.logs(instanceId, opts);
+  }
+}
+
+/** The drivers this build of the agent has. Empty until the isolation-level issues land. */
+export function realDrivers(): Driver[] {
+  return [];
+}
