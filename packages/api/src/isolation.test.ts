@@ -78,6 +78,13 @@ const cases: Record<string, Case> = {
     input: (a) => ({ tenantId: a.tenantId, name: "intruder", image: "busybox" }),
   },
   "deployments.delete": { scoped: true, ...byDeployment },
+  "deployments.scale": {
+    scoped: true,
+    input: (a) => ({ ...byDeployment.input(a), replicas: 5 }),
+    swap: (a, b) => ({ ...byDeployment.swap(a, b), replicas: 5 }),
+  },
+  "deployments.stop": { scoped: true, ...byDeployment },
+  "deployments.start": { scoped: true, ...byDeployment },
   "instances.list": { scoped: true, ...byDeployment },
   "audit.list": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
 };

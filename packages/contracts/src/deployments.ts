@@ -75,3 +75,5 @@ export const deploymentDto = z.object({
   instances: z.array(instanceDto),
 });
 export type DeploymentDto = z.infer<typeof deploymentDto>;
+
+export const scaleInput = deploymentRef.extend({ replicas: z.number().int().min(0).max(100) }).strict();

@@ -1,3 +1,4 @@
+export * from "./agent";
 export * from "./audit";
 export * from "./common";
 export * from "./deployments";
@@ -5,4 +6,3 @@ export * from "./hosts";
 export * from "./queues";
 export * from "./tenants";
 export * from "./tokens";
-export * from "./agent";

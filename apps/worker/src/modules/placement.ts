@@ -5,6 +5,7 @@ import { Redis } from "ioredis";
 import type { Module } from "../module";
 import type { Queues } from "../queues";
 import { placeDeployment, type Strategy } from "../scheduler/place";
+import { sendStops } from "./reconcile";
 
 /**
  * The scheduler: consumes placement requests, reserves capacity in Postgres, then hands each
@@ -34,6 +35,7 @@ export function placementModule(opts: {
             throw new UnrecoverableError(`invalid placement payload: ${parsed.error.message}`);
           const result = await placeDeployment(opts.db, parsed.data.deploymentId, opts.strategy);
           for (const s of result.placed) await opts.queues.start(s);
+          await sendStops(opts.db, opts.queues, { deploymentId: parsed.data.deploymentId });
           return { placed: result.placed.length, unplaced: result.unplaced };
         },
         {

@@ -6,8 +6,25 @@ import type { Queues } from "../queues";
 /**
  * Level-triggered repair: Postgres says what should happen, Redis may have lost it. Deployments
  * with pending instances get a placement request; instances scheduled on a host but not picked
- * up for a while get their start job again (same job id, so a job still queued is not doubled).
+ * up for a while get their start job again (same job id, so a job still queued is not doubled);
+ * instances being retired get their stop job again.
  */
+/** Stop jobs for instances the control plane retired; a repeat is harmless (stop is idempotent). */
+export async function sendStops(db: Db, queues: Queues, where: { deploymentId?: string; olderThan?: Date }) {
+  const stopping = await db.instance.findMany({
+    where: {
+      state: "stopping",
+      hostId: { not: null },
+      ...(where.deploymentId ? { deploymentId: where.deploymentId } : {}),
+      ...(where.olderThan ? { updatedAt: { lt: where.olderThan } } : {}),
+    },
+    select: { id: true, hostId: true, generation: true },
+  });
+  for (const i of stopping)
+    if (i.hostId) await queues.stop({ hostId: i.hostId, instanceId: i.id, generation: i.generation });
+  return stopping.length;
+}
+
 export async function reconcile(db: Db, queues: Queues, opts: { staleMs: number }) {
   const pending = await db.instance.groupBy({
     by: ["deploymentId"],
@@ -39,7 +56,8 @@ export async function reconcile(db: Db, queues: Queues, opts: { staleMs: number 
   });
   for (const i of stale)
     if (i.hostId) await queues.start({ hostId: i.hostId, instanceId: i.id, generation: i.generation });
-  return { placements, restarts: stale.length };
+  const stops = await sendStops(db, queues, { olderThan: new Date(Date.now() - opts.staleMs) });
+  return { placements, restarts: stale.length, stops };
 }
 
 export function reconcileModule(opts: {

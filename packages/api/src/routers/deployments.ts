@@ -3,6 +3,7 @@ import {
   deploymentDto,
   deploymentRef,
   instanceDto,
+  scaleInput,
   tenantInput,
 } from "@berth/contracts";
 import { z } from "zod";
@@ -13,6 +14,7 @@ import {
   listDeployments,
   listInstances,
 } from "../services/deployments";
+import { scaleDeployment, startDeployment, stopDeployment } from "../services/lifecycle";
 import { router, tenantProcedure } from "../trpc";
 
 const tags = ["deployments"];
@@ -84,6 +86,70 @@ export const deploymentsRouter = router({
         tenantId: ctx.tenant.id,
         actor: ctx.actorRef,
         deploymentId: input.deploymentId,
+      }),
+    ),
+  scale: tenantProcedure("member")
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/tenants/{tenantId}/deployments/{deploymentId}/scale",
+        tags,
+        summary: "Change the number of replicas",
+        protect: true,
+      },
+    })
+    .input(scaleInput)
+    .output(deploymentDto)
+    .mutation(({ ctx, input }) =>
+      scaleDeployment({
+        scope: ctx.scope,
+        tenantId: ctx.tenant.id,
+        actor: ctx.actorRef,
+        deploymentId: input.deploymentId,
+        placement: ctx.placementQueue,
+        replicas: input.replicas,
+      }),
+    ),
+  stop: tenantProcedure("member")
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/tenants/{tenantId}/deployments/{deploymentId}/stop",
+        tags,
+        summary: "Stop every instance, keep the deployment",
+        protect: true,
+      },
+    })
+    .input(deploymentRef)
+    .output(deploymentDto)
+    .mutation(({ ctx, input }) =>
+      stopDeployment({
+        scope: ctx.scope,
+        tenantId: ctx.tenant.id,
+        actor: ctx.actorRef,
+        deploymentId: input.deploymentId,
+        placement: ctx.placementQueue,
+      }),
+    ),
+  start: tenantProcedure("member")
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/tenants/{tenantId}/deployments/{deploymentId}/start",
+        tags,
+        summary: "Start a stopped deployment",
+        protect: true,
+      },
+    })
+    .input(deploymentRef)
+    .output(deploymentDto)
+    .mutation(({ ctx, input }) =>
+      startDeployment({
+        scope: ctx.scope,
+        tenantId: ctx.tenant.id,
+        actor: ctx.actorRef,
+        deploymentId: input.deploymentId,
+        placement: ctx.placementQueue,
       }),
     ),
 });

@@ -1,5 +1,5 @@
 import type { DeploymentSpec } from "@berth/contracts";
-import { quotaExceeded, resolveIsolation } from "@berth/core";
+import { quotaExceeded, type Resources, resolveIsolation } from "@berth/core";
 import type { Deployment, Instance } from "@berth/db";
 import type { Queue } from "bullmq";
 import { AppError, notFound } from "../errors";
@@ -66,6 +66,46 @@ export async function getDeployment(opts: { scope: ScopedDb; deploymentId: strin
   return toDeploymentDto(d);
 }
 
+type Tx = Parameters<Parameters<ScopedDb["$transaction"]>[0]>[0];
+type TenantRow = {
+  quotaCpuMillis: number;
+  quotaMemoryMiB: number;
+  quotaInstances: number;
+  defaultIsolation: string;
+  allowedIsolation: string[];
+};
+
+/** Locks the tenant row: quota checks of concurrent requests of one tenant run one at a time. */
+export async function lockTenant(tx: Tx, tenantId: string): Promise<TenantRow> {
+  const [tenant] = await tx.$queryRaw<TenantRow[]>`
+    SELECT "quotaCpuMillis", "quotaMemoryMiB", "quotaInstances", "defaultIsolation"::text, "allowedIsolation"::text[]
+    FROM tenant WHERE id = ${tenantId}::uuid FOR UPDATE`;
+  if (!tenant) throw notFound("tenant");
+  return tenant;
+}
+
+/** Refuses a request that would take the tenant's live instances past its quota. */
+export async function assertQuota(tx: Tx, tenant: TenantRow, request: Resources): Promise<void> {
+  const live = await tx.instance.findMany({
+    where: { state: { in: [...liveStates] } },
+    select: { deployment: { select: { cpuMillis: true, memoryMiB: true } } },
+  });
+  const used = live.reduce(
+    (u, i) => ({
+      cpuMillis: u.cpuMillis + i.deployment.cpuMillis,
+      memoryMiB: u.memoryMiB + i.deployment.memoryMiB,
+      instances: u.instances + 1,
+    }),
+    { cpuMillis: 0, memoryMiB: 0, instances: 0 },
+  );
+  const over = quotaExceeded(used, request, {
+    cpuMillis: tenant.quotaCpuMillis,
+    memoryMiB: tenant.quotaMemoryMiB,
+    instances: tenant.quotaInstances,
+  });
+  if (over) throw new AppError("QUOTA_EXCEEDED", over);
+}
+
 /**
  * Records the desired state: the deployment and its pending instances in one transaction, with
  * the tenant row locked so that concurrent creates cannot both fit under the quota. Placement
@@ -80,48 +120,17 @@ export async function createDeployment(opts: {
 }) {
   const { spec } = opts;
   const created = await opts.scope.$transaction(async (tx) => {
-    const [tenant] = await tx.$queryRaw<
-      {
-        quotaCpuMillis: number;
-        quotaMemoryMiB: number;
-        quotaInstances: number;
-        defaultIsolation: string;
-        allowedIsolation: string[];
-      }[]
-    >`SELECT "quotaCpuMillis", "quotaMemoryMiB", "quotaInstances", "defaultIsolation"::text, "allowedIsolation"::text[]
-      FROM tenant WHERE id = ${opts.tenantId}::uuid FOR UPDATE`;
-    if (!tenant) throw notFound("tenant");
+    const tenant = await lockTenant(tx, opts.tenantId);
     const policy = resolveIsolation(
       { default: tenant.defaultIsolation as never, allowed: tenant.allowedIsolation as never },
       spec.isolation,
     );
     if (!policy.ok) throw new AppError("BAD_REQUEST", policy.message);
-    const live = await tx.instance.findMany({
-      where: { state: { in: [...liveStates] } },
-      select: { deployment: { select: { cpuMillis: true, memoryMiB: true } } },
+    await assertQuota(tx, tenant, {
+      cpuMillis: spec.cpuMillis * spec.replicas,
+      memoryMiB: spec.memoryMiB * spec.replicas,
+      instances: spec.replicas,
     });
-    const used = live.reduce(
-      (u, i) => ({
-        cpuMillis: u.cpuMillis + i.deployment.cpuMillis,
-        memoryMiB: u.memoryMiB + i.deployment.memoryMiB,
-        instances: u.instances + 1,
-      }),
-      { cpuMillis: 0, memoryMiB: 0, instances: 0 },
-    );
-    const over = quotaExceeded(
-      used,
-      {
-        cpuMillis: spec.cpuMillis * spec.replicas,
-        memoryMiB: spec.memoryMiB * spec.replicas,
-        instances: spec.replicas,
-      },
-      {
-        cpuMillis: tenant.quotaCpuMillis,
-        memoryMiB: tenant.quotaMemoryMiB,
-        instances: tenant.quotaInstances,
-      },
-    );
-    if (over) throw new AppError("QUOTA_EXCEEDED", over);
     const exists = await tx.deployment.findFirst({ where: { name: spec.name }, select: { id: true } });
     if (exists) throw new AppError("CONFLICT", `name: a deployment named "${spec.name}" already exists`);
     const d = await tx.deployment.create({
