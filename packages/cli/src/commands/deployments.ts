@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { Env } from "../env";
 import { createOutput } from "../output";
+import { parseIntFlag } from "../parse";
 import { deploymentColumns, instanceColumns, renderDeployment } from "../render";
 import { findDeployment } from "../resolve";
 import { openSession, tenantPath } from "../session";
@@ -50,4 +51,47 @@ export function registerDeployments(program: Command, env: Env) {
       if (out.json) return out.data(deleted);
       out.line(`Deleted deployment ${deleted.name} (${deleted.id}).`);
     });
+
+  deployments
+    .command("scale")
+    .description("change the number of replicas")
+    .argument("<name-or-id>")
+    .argument("<replicas>")
+    .option("--json", "print JSON")
+    .action(async (nameOrId: string, replicas: string, opts: { json?: boolean }) => {
+      const out = createOutput(Boolean(opts.json));
+      const n = parseIntFlag("replicas", replicas, 0, 100);
+      const s = await openSession(env);
+      const d = await findDeployment(s, nameOrId);
+      const scaled = await s.client.request<Deployment>("POST", tenantPath(s, `/deployments/${d.id}/scale`), {
+        replicas: n,
+      });
+      if (out.json) return out.data(scaled);
+      out.line(`Scaled ${scaled.name} to ${scaled.replicas} replica(s).`);
+    });
+
+  for (const [verb, what] of [
+    ["stop", "stop every instance, keep the deployment"],
+    ["start", "start a stopped deployment again"],
+  ] as const) {
+    deployments
+      .command(verb)
+      .description(what)
+      .argument("<name-or-id>")
+      .option("--json", "print JSON")
+      .action(async (nameOrId: string, opts: { json?: boolean }) => {
+        const out = createOutput(Boolean(opts.json));
+        const s = await openSession(env);
+        const d = await findDeployment(s, nameOrId);
+        const res = await s.client.request<Deployment>(
+          "POST",
+          tenantPath(s, `/deployments/${d.id}/${verb}`),
+          {},
+        );
+        if (out.json) return out.data(res);
+        out.line(
+          `${verb === "stop" ? "Stopping" : "Starting"} ${res.name}: desired state is now ${res.desiredState}.`,
+        );
+      });
+  }
 }
