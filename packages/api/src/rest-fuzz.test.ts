@@ -76,6 +76,9 @@ const report = {
 
 /** A valid body per body-carrying route: the fuzzer breaks it one piece at a time to get deep. */
 const validBodies: Record<string, unknown> = {
+  "POST /tenants/{tenantId}/deployments/{deploymentId}/scale": { replicas: 3 },
+  "POST /tenants/{tenantId}/deployments/{deploymentId}/stop": {},
+  "POST /tenants/{tenantId}/deployments/{deploymentId}/start": {},
   "POST /hosts/join-tokens": {},
   "POST /agent/join": {
     joinToken: `bjoin_${"x".repeat(32)}`,

@@ -84,6 +84,18 @@ const rules: Record<string, Rule> = {
     access: "member",
     input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),
   },
+  "deployments.scale": {
+    access: "member",
+    input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId, replicas: 3 }),
+  },
+  "deployments.stop": {
+    access: "member",
+    input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),
+  },
+  "deployments.start": {
+    access: "member",
+    input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),
+  },
   "instances.list": {
     access: "viewer",
     input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),
