@@ -15,7 +15,12 @@ function agent(args: string[], env: Record<string, string> = {}) {
       process.execPath,
       [bin, ...args],
       {
-        env: { PATH: process.env.PATH ?? "", BERTH_AGENT_STATE: join(dir, "agent.json"), ...env },
+        env: {
+          NODE_ENV: "test",
+          PATH: process.env.PATH ?? "",
+          BERTH_AGENT_STATE: join(dir, "agent.json"),
+          ...env,
+        },
         timeout: 30_000,
       },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? -1) : 0, stdout, stderr }),
@@ -39,18 +44,20 @@ describe("berth-agent", () => {
   });
 
   it("exits 2 with one line naming the flag or variable", async () => {
-    const noServer = await agent(["join", "--token", "bjoin_abcdefghijklmnopqrstuvwxyz"]);
+    const [noServer, shortToken, env, unknown] = await Promise.all([
+      agent(["join", "--token", "bjoin_abcdefghijklmnopqrstuvwxyz"]),
+      agent(["join", "--server", "http://127.0.0.1:9", "--token", "short"]),
+      agent(["run"], { BERTH_AGENT_CONCURRENCY: "0" }),
+      agent(["launch"]),
+    ]);
     expect(noServer.code).toBe(2);
     expect(noServer.stderr).toBe(
       "berth-agent: error: --server is required (the control plane's URL, e.g. https://berth.example.com)\n",
     );
-    const shortToken = await agent(["join", "--server", "http://127.0.0.1:9", "--token", "short"]);
     expect(shortToken.code).toBe(2);
     expect(shortToken.stderr).toMatch(/--token: .*>=20/);
-    const env = await agent(["run"], { BERTH_AGENT_CONCURRENCY: "0" });
     expect(env.code).toBe(2);
     expect(env.stderr).toMatch(/BERTH_AGENT_CONCURRENCY/);
-    const unknown = await agent(["launch"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command "launch"/);
   });
