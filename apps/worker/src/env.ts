@@ -8,7 +8,7 @@ const schema = z.object({
   BERTH_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   // a host whose heartbeats stop for this long is down and its instances are placed elsewhere
   BERTH_HOST_TTL_MS: z.coerce.number().int().min(1_000).default(15_000),
-  BERTH_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
+  BERTH_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(2_000),
   BERTH_PLACEMENT_STRATEGY: z.enum(["binpack", "spread"]).default("binpack"),
 });
 

@@ -12,7 +12,11 @@ export const hostDto = z.object({
   status: z.enum(["pending", "ready", "down", "removed"]),
   cordoned: z.boolean(),
   lastHeartbeatAt: isoDate.nullable(),
+  draining: z.boolean(),
+  reserved: z.object({ cpuMillis: z.number(), memoryMiB: z.number(), instances: z.number() }),
   instanceCount: z.number(),
 });
 
 export const hostRef = z.strictObject({ hostId: uuid });
+
+export const cordonInput = hostRef.extend({ cordoned: z.boolean().default(true) }).strict();

@@ -2,11 +2,14 @@ import { requestPlacement } from "@berth/api";
 import type { Db } from "@berth/db";
 import type { Module } from "../module";
 import type { Queues } from "../queues";
+import { drainStep, ensureReplicas } from "../scheduler/replicas";
 
 /**
- * Level-triggered repair: Postgres says what should happen, Redis may have lost it. Deployments
- * with pending instances get a placement request; instances scheduled on a host but not picked
- * up for a while get their start job again (same job id, so a job still queued is not doubled);
+ * Level-triggered repair: Postgres says what should happen, Redis may have lost it. Draining
+ * hosts give up one instance per deployment; missing replicas are created (after a backoff when
+ * they keep failing); deployments with pending instances get a placement request; instances
+ * scheduled on a host but not picked up for a while get their start job again (same job id, so
+ * a job still queued is not doubled);
  * instances being retired get their stop job again.
  */
 /** Stop jobs for instances the control plane retired; a repeat is harmless (stop is idempotent). */
@@ -26,6 +29,8 @@ export async function sendStops(db: Db, queues: Queues, where: { deploymentId?: 
 }
 
 export async function reconcile(db: Db, queues: Queues, opts: { staleMs: number }) {
+  const drained = await drainStep(db);
+  await ensureReplicas(db);
   const pending = await db.instance.groupBy({
     by: ["deploymentId"],
     where: { state: "pending", deployment: { desiredState: "running" } },
@@ -57,7 +62,7 @@ export async function reconcile(db: Db, queues: Queues, opts: { staleMs: number 
   for (const i of stale)
     if (i.hostId) await queues.start({ hostId: i.hostId, instanceId: i.id, generation: i.generation });
   const stops = await sendStops(db, queues, { olderThan: new Date(Date.now() - opts.staleMs) });
-  return { placements, restarts: stale.length, stops };
+  return { placements, restarts: stale.length, stops, drained };
 }
 
 export function reconcileModule(opts: {
@@ -80,7 +85,7 @@ export function reconcileModule(opts: {
     name: "reconcile",
     async start() {
       tick();
-      timer = setInterval(tick, opts.intervalMs ?? 10_000);
+      timer = setInterval(tick, opts.intervalMs ?? 2_000);
     },
     async stop() {
       clearInterval(timer);

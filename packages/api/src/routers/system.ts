@@ -1,8 +1,8 @@
-import { auditEntryDto, auditListInput, hostDto, hostRef, role, uuid } from "@berth/contracts";
+import { auditEntryDto, auditListInput, cordonInput, hostDto, hostRef, role, uuid } from "@berth/contracts";
 import { z } from "zod";
 import { createJoinToken } from "../services/agents";
 import { listAudit } from "../services/audit";
-import { getHost, listHosts } from "../services/hosts";
+import { cordonHost, drainHost, getHost, listHosts, removeHost } from "../services/hosts";
 import { authedProcedure, operatorProcedure, router, tenantProcedure } from "../trpc";
 
 export const hostsRouter = router({
@@ -32,6 +32,65 @@ export const hostsRouter = router({
     .input(hostRef)
     .output(hostDto)
     .query(({ ctx, input }) => getHost({ db: ctx.db, hostId: input.hostId })),
+  cordon: operatorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/hosts/{hostId}/cordon",
+        tags: ["hosts"],
+        summary: "Cordon (or uncordon) a host",
+        protect: true,
+      },
+    })
+    .input(cordonInput)
+    .output(hostDto)
+    .mutation(({ ctx, input }) =>
+      cordonHost({
+        db: ctx.db,
+        actor: { actorType: "user", actorId: ctx.actor.userId },
+        hostId: input.hostId,
+        cordoned: input.cordoned,
+      }),
+    ),
+  drain: operatorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/hosts/{hostId}/drain",
+        tags: ["hosts"],
+        summary: "Move every instance off a host",
+        protect: true,
+      },
+    })
+    .input(hostRef)
+    .output(hostDto)
+    .mutation(({ ctx, input }) =>
+      drainHost({
+        db: ctx.db,
+        actor: { actorType: "user", actorId: ctx.actor.userId },
+        hostId: input.hostId,
+      }),
+    ),
+  remove: operatorProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/hosts/{hostId}",
+        tags: ["hosts"],
+        summary: "Remove an empty host",
+        protect: true,
+      },
+    })
+    .input(hostRef)
+    .output(hostDto)
+    .mutation(({ ctx, input }) =>
+      removeHost({
+        db: ctx.db,
+        redis: ctx.redis,
+        actor: { actorType: "user", actorId: ctx.actor.userId },
+        hostId: input.hostId,
+      }),
+    ),
   createJoinToken: operatorProcedure
     .meta({
       openapi: {

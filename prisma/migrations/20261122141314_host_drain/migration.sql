@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "host" ADD COLUMN     "drainRequestedAt" TIMESTAMP(3);
+
