@@ -4,6 +4,7 @@ export { type Actor, type Context, createContext } from "./context";
 export { closeDeps, createDeps, type DepsConfig } from "./create-deps";
 export type { Deps } from "./deps";
 export { AppError, type AppErrorCode } from "./errors";
+export { deploymentEvents } from "./events";
 export { checkHealth, healthResponse } from "./health";
 export { handleRest, openApiDocument, REST_PREFIX } from "./rest";
 export { type AppRouter, appRouter, createCaller } from "./router";

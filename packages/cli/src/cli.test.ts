@@ -233,9 +233,14 @@ describe("berth against the real API", () => {
   });
 
   it("scales, stops and starts a deployment", async () => {
-    expect((await berth(["deployments", "scale", "hello", "3"])).stdout).toBe("Scaled hello to 3 replica(s).\n");
+    expect((await berth(["deployments", "scale", "hello", "3"])).stdout).toBe(
+      "Scaled hello to 3 replica(s).\n",
+    );
     const bad = await berth(["deployments", "scale", "hello", "-1"]);
-    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/replicas: "-1" must be a whole number/)]);
+    expect([bad.code, bad.stderr]).toEqual([
+      2,
+      expect.stringMatching(/replicas: "-1" must be a whole number/),
+    ]);
     const stopped = JSON.parse((await berth(["deployments", "stop", "hello", "--json"])).stdout);
     expect([stopped.desiredState, stopped.instances.length]).toEqual(["stopped", 0]);
     const started = JSON.parse((await berth(["deployments", "start", "hello", "--json"])).stdout);

@@ -42,6 +42,8 @@ const host: Host = {
   address: "10.0.0.1",
   labels: {},
   capacity: { cpuMillis: 4000, memoryMiB: 8192, maxInstances: 50 },
+  reserved: { cpuMillis: 0, memoryMiB: 0, instances: 0 },
+  draining: false,
   isolationLevels: ["container"],
   accelerator: null,
   status: "ready",

@@ -1,10 +1,12 @@
 import type { Command } from "commander";
 import type { Env } from "../env";
+import { CliError } from "../errors";
 import { createOutput } from "../output";
 import { parseIntFlag } from "../parse";
 import { deploymentColumns, instanceColumns, renderDeployment } from "../render";
 import { findDeployment } from "../resolve";
 import { openSession, tenantPath } from "../session";
+import { readEvents } from "../sse";
 import type { Deployment } from "../types";
 
 export function registerDeployments(program: Command, env: Env) {
@@ -27,14 +29,30 @@ export function registerDeployments(program: Command, env: Env) {
     .command("get")
     .description("one deployment and its instances")
     .argument("<name-or-id>")
-    .option("--json", "print JSON")
-    .action(async (nameOrId: string, opts: { json?: boolean }) => {
+    .option("--json", "print JSON (with --watch: one JSON document per line)")
+    .option("-w, --watch", "keep printing the deployment each time its state changes (Ctrl-C to stop)")
+    .action(async (nameOrId: string, opts: { json?: boolean; watch?: boolean }) => {
       const out = createOutput(Boolean(opts.json));
-      const d = await findDeployment(await openSession(env), nameOrId);
-      if (out.json) return out.data(d);
-      out.line(renderDeployment(d));
-      out.line("");
-      out.table(d.instances, instanceColumns, "No instances (replicas is 0).");
+      const s = await openSession(env);
+      const show = (d: Deployment) => {
+        if (out.json) return opts.watch ? out.line(JSON.stringify(d)) : out.data(d);
+        out.line(renderDeployment(d));
+        out.line("");
+        out.table(d.instances, instanceColumns, "No instances (replicas is 0).");
+      };
+      const d = await findDeployment(s, nameOrId);
+      if (!opts.watch) return show(d);
+      // server-sent events: the current state first, then every change
+      const res = await s.client.raw(tenantPath(s, `/deployments/${d.id}/events`), {
+        accept: "text/event-stream",
+        signal: new AbortController().signal,
+      });
+      for await (const ev of readEvents(res.body as ReadableStream<Uint8Array>)) {
+        if (ev.event === "end")
+          throw new CliError(`watch ended: ${(JSON.parse(ev.data) as { message?: string }).message}`);
+        if (!out.json) out.line(`--- ${new Date().toISOString()}`);
+        show(JSON.parse(ev.data) as Deployment);
+      }
     });
 
   deployments
