@@ -30,11 +30,8 @@ export function DeploymentsView() {
     refetchInterval: 5000,
   });
 
-  const newButton = canWrite ? (
-    <Button onClick={() => setCreating(true)} aria-expanded={creating} disabled={creating}>
-      New deployment
-    </Button>
-  ) : null;
+  const newButton =
+    canWrite && !creating ? <Button onClick={() => setCreating(true)}>New deployment</Button> : null;
 
   return (
     <>

@@ -101,7 +101,7 @@ function EndpointCard({ e, baseUrl }: { e: Endpoint; baseUrl: string }) {
   );
 }
 
-export function ApiDocs({ doc }: { doc: OpenApiDoc }) {
+export function ApiDocs({ doc, tokensHref }: { doc: OpenApiDoc; tokensHref: string }) {
   const groups = groupByTag(doc);
   const baseUrl = doc.servers?.[0]?.url ?? "/api/v1";
   return (
@@ -133,7 +133,7 @@ export function ApiDocs({ doc }: { doc: OpenApiDoc }) {
             ) : null}
             <p className="text-muted-foreground">
               Create a token on a tenant's{" "}
-              <Link href="/" className="text-link underline underline-offset-4">
+              <Link href={tokensHref} className="text-link underline underline-offset-4">
                 Tokens page
               </Link>
               . A token acts in its own tenant with its creator's role; without the{" "}

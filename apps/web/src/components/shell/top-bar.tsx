@@ -41,7 +41,7 @@ export function TopBar({ user, tenants: initial }: { user: ShellUser; tenants: T
         <svg aria-hidden="true" viewBox="0 0 24 24" className="size-5 shrink-0 text-muted-foreground/60">
           <path d="M16 3 8 21" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" />
         </svg>
-        <TenantSwitcher tenants={tenants} currentId={current?.id} section={section} />
+        <TenantSwitcher tenants={tenants} currentId={tenantId} section={section} />
         <div className="ml-auto">
           <UserMenu user={user} />
         </div>

@@ -25,15 +25,16 @@ type Props = {
  */
 export function Field({ label, hint, error, className, children }: Props) {
   const id = useId();
-  const hintId = hint ? `${id}-hint` : undefined;
+  // The error replaces the hint: one message under the control, the one that matters now.
+  const hintId = hint && !error ? `${id}-hint` : undefined;
   const errorId = error ? `${id}-error` : undefined;
   const describedBy = [errorId, hintId].filter(Boolean).join(" ") || undefined;
   return (
-    <div className={cn("grid gap-1.5", className)}>
+    <div className={cn("grid content-start gap-1.5", className)}>
       <Label htmlFor={id}>{label}</Label>
       {children({ id, "aria-invalid": error ? true : undefined, "aria-describedby": describedBy })}
       {error ? <FieldError id={errorId}>{error}</FieldError> : null}
-      {hint ? (
+      {hintId ? (
         <p id={hintId} className="text-xs text-muted-foreground">
           {hint}
         </p>
