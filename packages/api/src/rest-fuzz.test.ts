@@ -9,7 +9,8 @@ import { handleRest, openApiDocument, REST_PREFIX } from "./rest";
 import { appRouter } from "./router";
 import { callerFor, createHarness, type Harness, makeTenant, signUp, type TestUser } from "./testing";
 
-const RUNS_PER_ROUTE = 1000;
+// 1,000 is the bar; a quick local pass may ask for fewer (BERTH_FUZZ_RUNS=100), never CI.
+const RUNS_PER_ROUTE = Number(process.env.BERTH_FUZZ_RUNS ?? 1000);
 // Spot checks inside a run narrow a database change down to a few hundred requests.
 const SPOT_CHECK_EVERY = 250;
 const REFUSAL_STATUSES = [400, 404, 409, 415, 422];
@@ -80,6 +81,8 @@ const validBodies: Record<string, unknown> = {
   "POST /tenants/{tenantId}/deployments/{deploymentId}/stop": {},
   "POST /tenants/{tenantId}/deployments/{deploymentId}/start": {},
   "POST /hosts/join-tokens": {},
+  "POST /hosts/{hostId}/cordon": { cordoned: true },
+  "POST /hosts/{hostId}/drain": {},
   "POST /agent/join": {
     joinToken: `bjoin_${"x".repeat(32)}`,
     name: "node-b",
@@ -502,15 +505,18 @@ describe("REST routes under malformed input", () => {
   // The random bodies are judged by the routes' own schemas, so a schema made lenient would judge
   // leniently too; this pins down what JSON typing means. The probes in beforeAll have already
   // sent every route a request, which is when trpc-to-openapi would have switched coercion on.
-  it("refuses numbers sent as strings, arrays or booleans, over REST and then over tRPC", async ({
+  it("refuses numbers and booleans sent as strings, arrays or the other type, over REST and tRPC", async ({
     expect,
   }) => {
     let sent = 0;
     for (const route of routes.filter((r) => r.hasBody)) {
       const base = validBodies[`${route.method} ${route.path}`];
-      for (const path of pathsOf(base).filter((p) => typeof getAt(base, p) === "number")) {
-        const n = getAt(base, path);
-        for (const wrong of [String(n), [n], true]) {
+      for (const path of pathsOf(base)) {
+        const v = getAt(base, path);
+        // "false" would coerce to true: the worst of them
+        const wrongs =
+          typeof v === "number" ? [String(v), [v], true] : typeof v === "boolean" ? [String(!v), [v], 1] : [];
+        for (const wrong of wrongs) {
           const res = await send(route, { body: json(setAt(base, path, wrong)) });
           const shown = `${route.method} ${route.path} ${path.join(".")}=${JSON.stringify(wrong)} -> ${res.status} ${res.text}`;
           expect(res.status, shown).toBe(400);

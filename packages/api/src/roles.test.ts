@@ -103,6 +103,9 @@ const rules: Record<string, Rule> = {
   "hosts.list": { access: "operator", input: () => undefined },
   "hosts.get": { access: "operator", input: (i) => ({ hostId: i.hostId }) },
   "hosts.createJoinToken": { access: "operator", input: () => undefined },
+  "hosts.cordon": { access: "operator", input: (i) => ({ hostId: i.hostId, cordoned: true }) },
+  "hosts.drain": { access: "operator", input: (i) => ({ hostId: i.hostId }) },
+  "hosts.remove": { access: "operator", input: (i) => ({ hostId: i.hostId }) },
   "audit.list": { access: "admin", input: (i) => ({ tenantId: i.tenantId }) },
   "agent.join": {
     access: "join-token",
@@ -356,7 +359,7 @@ describe("role enforcement", () => {
           ]),
         );
       }
-      expect(forbidden).toEqual(expect.arrayContaining(["hosts.list", "hosts.get", "hosts.createJoinToken"]));
+      expect(forbidden).toEqual(expect.arrayContaining(paths.filter((p) => ruleOf(p).access === "operator")));
     },
   );
 
@@ -458,11 +461,10 @@ describe("role enforcement", () => {
     const ops = await makeTenant(h, operator, "ops");
     const operatorToken = await tokenActor(operator, ops.id, ["read", "write"]);
     const before = await fingerprint(h.deps.db);
-    const refused = {
-      "hosts.list": "FORBIDDEN",
-      "hosts.get": "FORBIDDEN",
-      "hosts.createJoinToken": "FORBIDDEN",
-    };
+    const refused = Object.fromEntries(
+      paths.filter((p) => ruleOf(p).access === "operator").map((p) => [p, "FORBIDDEN"]),
+    );
+    expect(Object.keys(refused)).toEqual(expect.arrayContaining(["hosts.list", "hosts.remove"]));
     await expectOutcomes(owner.actor, refused);
     await expectOutcomes(ownerToken.actor, refused);
     // Even an operator's own token: tokens act inside one tenant, and hosts belong to none.
