@@ -162,6 +162,40 @@ describe("sim agent in this process", () => {
   });
 });
 
+describe("a refused identity", () => {
+  it("fails start() fast on a bad Redis password or an unknown host token", async () => {
+    const state = await enroll({
+      server: base,
+      joinToken: await joinToken(),
+      name: "sim-bad",
+      address: "127.0.0.1",
+      labels: {},
+      host,
+      sim: true,
+    });
+    hostIds.push(state.hostId);
+    const driver = new SimDriver({ hostId: state.hostId });
+    const badRedis = new Agent({
+      state: { ...state, redis: { ...state.redis, password: "wrong" } },
+      driver,
+      log: silentLog,
+      host,
+    });
+    const t0 = Date.now();
+    await expect(badRedis.start()).rejects.toThrow(/redis refused this host's credentials .*WRONGPASS/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await badRedis.stop();
+    const badToken = new Agent({
+      state: { ...state, hostToken: "bhost_nope" },
+      driver,
+      log: silentLog,
+      host,
+    });
+    await expect(badToken.start()).rejects.toMatchObject({ status: 401 });
+    await badToken.stop();
+  });
+});
+
 function agentCli(args: string[], env: Record<string, string>) {
   return execFile(process.execPath, [bin, ...args], {
     env: { NODE_ENV: "test", PATH: process.env.PATH ?? "", ...env },

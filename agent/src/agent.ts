@@ -1,12 +1,13 @@
 import { hostQueue } from "@berth/contracts";
 import { Worker } from "bullmq";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Driver } from "./driver";
 import { ApiError } from "./errors";
 import type { HostInfo } from "./host-info";
 import { ControlPlane } from "./http";
 import { createProcessor, type JobContext, stopAndReport, toReport } from "./jobs";
 import type { Log } from "./log";
+import { connectRedis } from "./redis";
 import type { AgentState } from "./state";
 
 export type AgentOptions = {
@@ -24,9 +25,6 @@ export type AgentOptions = {
   fetch?: typeof fetch;
 };
 
-/** How long start() waits for Redis to accept this host's credentials. */
-const redisReadyTimeoutMs = 10_000;
-
 /**
  * The daemon core of one host: heartbeats, acts on the control plane's stop lists, and consumes
  * the host's own queue. Nothing is global, so many Agents can share a process (scale tests);
@@ -43,6 +41,7 @@ export class Agent {
   private intervalMs: number;
   private stopping: Promise<void> | undefined;
   private stopped = false;
+  private started = false;
   private readonly unwanted = new Set<string>();
 
   constructor(private readonly opts: AgentOptions) {
@@ -60,13 +59,7 @@ export class Agent {
   async start(): Promise<void> {
     await this.heartbeat({ throwOnRefusal: true });
     const { state } = this.opts;
-    // BullMQ's blocking reads need an unlimited retry count; the ACL user only sees this host's keys.
-    this.connection = new Redis(state.redis.url, {
-      username: state.redis.username,
-      password: state.redis.password,
-      maxRetriesPerRequest: null,
-    });
-    this.connection.on("error", (err) => this.log.warn("redis", { error: err.message }));
+    this.connection = await connectRedis(state.redis, this.log);
     this.worker = new Worker(hostQueue.name(state.hostId), createProcessor(this.ctx), {
       connection: this.connection,
       prefix: state.queue.prefix,
@@ -78,12 +71,7 @@ export class Agent {
     this.worker.on("failed", (job, err) =>
       this.log.error("job failed", { job: job?.id, error: err.message }),
     );
-    try {
-      await withTimeout(this.worker.waitUntilReady(), redisReadyTimeoutMs, "redis did not accept the host");
-    } catch (err) {
-      await this.closeQueue();
-      throw err;
-    }
+    this.started = true;
     this.schedule();
     this.log.info("agent started", {
       queue: state.queue.name,
@@ -102,17 +90,22 @@ export class Agent {
         this.log.warn("closing the worker", { error: (err as Error).message });
       }
       this.abort.abort(new Error("agent stopping"));
-      try {
-        // A fresh client: the agent's own is aborted; the last heartbeat must not wait long.
-        const last = this.controlPlane(AbortSignal.timeout(3000));
-        await last.heartbeat(await this.heartbeatBody());
-      } catch (err) {
-        this.log.warn("final heartbeat", { error: (err as Error).message });
-      }
+      // After a failed start() there is nothing to report: a heartbeat would mark the host ready.
+      if (this.started) await this.finalHeartbeat();
       await this.closeQueue();
       this.log.info("agent stopped");
     })();
     return this.stopping;
+  }
+
+  private async finalHeartbeat() {
+    try {
+      // A fresh client: the agent's own is aborted; the last heartbeat must not wait long.
+      const last = this.controlPlane(AbortSignal.timeout(3000));
+      await last.heartbeat(await this.heartbeatBody());
+    } catch (err) {
+      this.log.warn("final heartbeat", { error: (err as Error).message });
+    }
   }
 
   private controlPlane(signal: AbortSignal): ControlPlane {
@@ -170,12 +163,4 @@ export class Agent {
       )
       .finally(() => this.unwanted.delete(instanceId));
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
