@@ -8,5 +8,5 @@ export { deploymentEvents } from "./events";
 export { checkHealth, healthResponse } from "./health";
 export { handleRest, openApiDocument, REST_PREFIX } from "./rest";
 export { type AppRouter, appRouter, createCaller } from "./router";
-export { releaseReservation, reserve } from "./services/capacity";
+export { type Assignment, releaseReservation, reserve, reserveBatch } from "./services/capacity";
 export { requestPlacement } from "./services/placement-queue";

@@ -1,4 +1,4 @@
-import { reserve } from "@berth/api";
+import { type Assignment, reserve, reserveBatch } from "@berth/api";
 import { explainUnplaceable, type HostView, rankHosts, reservationFor } from "@berth/core";
 import type { Db } from "@berth/db";
 
@@ -7,6 +7,14 @@ export type StartRequest = { hostId: string; instanceId: string; generation: num
 export type PlaceResult = { placed: StartRequest[]; unplaced: number };
 
 const liveStates = ["scheduled", "starting", "running", "stopping"] as const;
+
+/** Counts a reservation in the local view, so the next instance ranks hosts sensibly. */
+function take(h: HostView, siblings: Map<string, number>, r: { cpuMillis: number; memoryMiB: number }) {
+  h.reservedCpuMillis += r.cpuMillis;
+  h.reservedMemoryMiB += r.memoryMiB;
+  h.reservedInstances += 1;
+  siblings.set(h.id, (siblings.get(h.id) ?? 0) + 1);
+}
 
 /** Places every pending instance of a deployment; instances that fit nowhere get a reason. */
 export async function placeDeployment(
@@ -41,17 +49,40 @@ export async function placeDeployment(
     siblingsOnHost: siblings,
   };
   const r = reservationFor(req);
+
+  // Plan every instance against the local view, then commit the plan in one transaction.
+  const plan: Assignment[] = [];
+  const snapshot = hosts.map((h) => ({ ...h }));
+  const siblingsBefore = new Map(siblings);
+  for (const inst of pending) {
+    const best = rankHosts(hosts, req)[0];
+    if (!best) break;
+    take(best, siblings, r);
+    plan.push({ instanceId: inst.id, hostId: best.id, ...r });
+  }
+  if (plan.length === pending.length && (await reserveBatch(db, plan))) {
+    const gen = new Map(pending.map((i) => [i.id, i.generation]));
+    return {
+      placed: plan.map((a) => ({
+        hostId: a.hostId,
+        instanceId: a.instanceId,
+        generation: gen.get(a.instanceId) ?? 1,
+      })),
+      unplaced: 0,
+    };
+  }
+
+  // Some instance does not fit, or another scheduler raced us: one instance at a time.
+  hosts.splice(0, hosts.length, ...snapshot);
+  siblings.clear();
+  for (const [k, v] of siblingsBefore) siblings.set(k, v);
   const placed: StartRequest[] = [];
   let unplaced = 0;
   for (const inst of pending) {
     let done = false;
     for (const h of rankHosts(hosts, req)) {
       if (await reserve(db, h.id, inst.id, r.cpuMillis, r.memoryMiB)) {
-        // keep the local view close to the truth so the next instance ranks hosts sensibly
-        h.reservedCpuMillis += r.cpuMillis;
-        h.reservedMemoryMiB += r.memoryMiB;
-        h.reservedInstances += 1;
-        siblings.set(h.id, (siblings.get(h.id) ?? 0) + 1);
+        take(h, siblings, r);
         placed.push({ hostId: h.id, instanceId: inst.id, generation: inst.generation });
         done = true;
         break;

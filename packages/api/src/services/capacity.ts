@@ -1,7 +1,7 @@
 import type { Db } from "@berth/db";
 
 // The capacity ledger: host.reserved* always equals the sum of the reservations of the
-// instances assigned to the host. Only these two functions change either side.
+// instances assigned to the host. Only the functions here change either side.
 
 /**
  * Reserves capacity on one host and assigns the instance to it, atomically. The host row's
@@ -55,4 +55,51 @@ export async function releaseReservation(tx: Pick<Db, "$executeRaw">, instanceId
     UPDATE host h SET "reservedCpuMillis" = h."reservedCpuMillis" - f.cpu,
       "reservedMemoryMiB" = h."reservedMemoryMiB" - f.mem, "reservedInstances" = h."reservedInstances" - 1
     FROM freed f WHERE h.id = f.host`;
+}
+
+export type Assignment = { instanceId: string; hostId: string; cpuMillis: number; memoryMiB: number };
+
+/**
+ * Many reservations in one transaction (one commit instead of one per instance): every
+ * instance is claimed and every host's total is added under the same capacity conditions as
+ * `reserve`. All or nothing: when any instance was taken meanwhile or any host no longer fits,
+ * nothing changes and the caller falls back to `reserve`, one instance at a time.
+ */
+export async function reserveBatch(db: Db, plan: Assignment[]): Promise<boolean> {
+  if (plan.length === 0) return true;
+  const totals = new Map<string, { cpu: number; mem: number; n: number }>();
+  for (const a of plan) {
+    const t = totals.get(a.hostId) ?? { cpu: 0, mem: 0, n: 0 };
+    totals.set(a.hostId, { cpu: t.cpu + a.cpuMillis, mem: t.mem + a.memoryMiB, n: t.n + 1 });
+  }
+  // hosts in id order, so that concurrent batches lock them in the same order
+  const hosts = [...totals.keys()].sort();
+  try {
+    await db.$transaction(async (tx) => {
+      const fits = await tx.$executeRaw`
+        UPDATE host h SET "reservedCpuMillis" = h."reservedCpuMillis" + v.cpu,
+          "reservedMemoryMiB" = h."reservedMemoryMiB" + v.mem, "reservedInstances" = h."reservedInstances" + v.n
+        FROM (SELECT * FROM unnest(${hosts}::uuid[], ${hosts.map((h) => totals.get(h)?.cpu ?? 0)}::int[],
+                ${hosts.map((h) => totals.get(h)?.mem ?? 0)}::int[], ${hosts.map((h) => totals.get(h)?.n ?? 0)}::int[])
+              AS t(id, cpu, mem, n) ORDER BY id) v
+        WHERE h.id = v.id AND h.status = 'ready' AND NOT h.cordoned
+          AND h."reservedCpuMillis" + v.cpu <= h."cpuMillis"
+          AND h."reservedMemoryMiB" + v.mem <= h."memoryMiB"
+          AND h."reservedInstances" + v.n <= h."maxInstances"`;
+      if (fits !== hosts.length) throw new Lost();
+      const claimed = await tx.$executeRaw`
+        UPDATE instance i SET state = 'scheduled', "hostId" = v.host, reason = NULL,
+          "reservedCpuMillis" = v.cpu, "reservedMemoryMiB" = v.mem, "updatedAt" = now()
+        FROM unnest(${plan.map((a) => a.instanceId)}::uuid[], ${plan.map((a) => a.hostId)}::uuid[],
+                    ${plan.map((a) => a.cpuMillis)}::int[], ${plan.map((a) => a.memoryMiB)}::int[]) AS v(id, host, cpu, mem)
+        WHERE i.id = v.id AND i.state = 'pending' AND i."hostId" IS NULL`;
+      if (claimed !== plan.length) throw new Lost();
+    });
+    return true;
+  } catch (err) {
+    // a lost race, or a deadlock between two batches (Postgres aborts one): retry one by one
+    if (err instanceof Lost || (err as { code?: string }).code === "40P01" || /deadlock/i.test(String(err)))
+      return false;
+    throw err;
+  }
 }
