@@ -26,7 +26,7 @@ export async function placeDeployment(
     where: { id: deploymentId },
     include: { tenant: { select: { dedicatedHosts: true } }, instances: true },
   });
-  if (!d || d.desiredState !== "running") return { placed: [], unplaced: 0 };
+  if (d?.desiredState !== "running") return { placed: [], unplaced: 0 };
   const pending = d.instances.filter((i) => i.state === "pending" && i.hostId === null);
   if (pending.length === 0) return { placed: [], unplaced: 0 };
   const hosts: HostView[] = (await db.host.findMany({ where: { status: { not: "removed" } } })).map((h) => ({

@@ -36,7 +36,7 @@ export async function ensureReplicas(db: Db, now = new Date()): Promise<string[]
         { tenantId: string; replicas: number; generation: number; desiredState: string }[]
       >`
         SELECT "tenantId", replicas, generation, "desiredState"::text FROM deployment WHERE id = ${d.id}::uuid FOR UPDATE`;
-      if (!row || row.desiredState !== "running") return 0;
+      if (row?.desiredState !== "running") return 0;
       const live = await tx.instance.findMany({
         where: { deploymentId: d.id, state: { in: [...ACTIVE] } },
         select: { ordinal: true },
