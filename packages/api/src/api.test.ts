@@ -104,7 +104,11 @@ describe("tenancy through tRPC and REST", () => {
     await expect(callerFor(h, alice.actor).tenants.leave({ tenantId: t.id })).rejects.toThrow(
       /at least one owner/,
     );
-    await callerFor(h, bob.actor).tenants.leave({ tenantId: t.id });
+    const left = await handleRest(
+      h.deps,
+      restRequest(`/tenants/${t.id}/leave`, { method: "POST", cookie: bob.cookie }),
+    );
+    expect(left.status).toBe(200);
     await expect(callerFor(h, bob.actor).tenants.get({ tenantId: t.id })).rejects.toThrow(/not found/);
   });
 
@@ -114,5 +118,26 @@ describe("tenancy through tRPC and REST", () => {
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toContain("/tenants/{tenantId}/deployments");
+  });
+});
+
+describe("text Postgres cannot store", () => {
+  it("refuses a NUL character with a 400 naming the field, and stores nothing", async () => {
+    const t = await makeTenant(h, alice, "nul");
+    const c = callerFor(h, alice.actor);
+    await expect(c.tenants.update({ tenantId: t.id, name: "a\u0000b" })).rejects.toThrow(
+      /^name: must not contain NUL/,
+    );
+    const res = await handleRest(
+      h.deps,
+      restRequest(`/tenants/${t.id}/deployments`, {
+        method: "POST",
+        cookie: alice.cookie,
+        body: { name: "x", image: "busybox", env: { A: "1\u00002" } },
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toMatch(/^env\.A: must not contain NUL/);
+    expect(await h.deps.db.deployment.count({ where: { tenantId: t.id } })).toBe(0);
   });
 });

@@ -56,6 +56,15 @@ export function toTRPCError(err: unknown): TRPCError {
   if (prismaCode === "P2025") {
     return new TRPCError({ code: "NOT_FOUND", message: "not found", cause: err as Error });
   }
+  // invalid text for Postgres (a NUL byte, an encoding it cannot store) is the caller's input
+  const pgCode = (err as { cause?: { originalCode?: string } } | null)?.cause?.originalCode;
+  if (pgCode === "22021" || pgCode === "22P05") {
+    return new TRPCError({
+      code: "BAD_REQUEST",
+      message: "body: text Postgres cannot store",
+      cause: err as Error,
+    });
+  }
   if (isConnectionError(err)) {
     return new TRPCError({
       code: "SERVICE_UNAVAILABLE",

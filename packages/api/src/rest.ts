@@ -86,6 +86,17 @@ export async function handleRest(deps: Deps, req: Request): Promise<Response> {
       });
     }
   }
+  // An action such as POST .../leave needs no body; trpc-to-openapi insists on a JSON one.
+  if (
+    req.method !== "GET" &&
+    req.method !== "DELETE" &&
+    !req.headers.get("content-type") &&
+    req.body === null
+  ) {
+    const headers = new Headers(req.headers);
+    headers.set("content-type", "application/json");
+    req = new Request(req.url, { method: req.method, headers, body: "{}", signal: req.signal });
+  }
   const res = await createOpenApiFetchHandler({
     endpoint: REST_PREFIX,
     router: appRouterRef,

@@ -54,7 +54,30 @@ const mapErrors = t.middleware(async ({ next }) => {
   return res;
 });
 
-export const publicProcedure = t.procedure.use(mapErrors);
+/** The path of the first string holding a NUL character: Postgres text cannot store one. */
+export function findNul(value: unknown, path: string[] = []): string | null {
+  if (typeof value === "string") return value.includes("\u0000") ? path.join(".") || "body" : null;
+  if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes("\u0000")) return [...path, k].join(".");
+      const found = findNul(v, [...path, k]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+const rejectNul = t.middleware(async ({ next, getRawInput }) => {
+  const where = findNul(await getRawInput().catch(() => undefined));
+  if (where)
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `${where}: must not contain NUL (\\u0000) characters`,
+    });
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(mapErrors).use(rejectNul);
 
 /** A person or an API token; hosts have their own procedure kind and reach nothing else. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
