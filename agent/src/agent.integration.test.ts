@@ -239,7 +239,8 @@ describe("berth-agent binary", () => {
     expect(row.labels).toMatchObject({ sim: "true" });
     const t0 = Date.now();
     running.kill("SIGTERM");
-    expect(await new Promise((r) => running.on("exit", r))).toBe(0);
+    const code = await new Promise((r) => running.on("exit", r));
+    expect(code, log).toBe(0);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(log).toMatch(/SIGTERM: stopping[\s\S]*agent stopped/);
   });

@@ -7,7 +7,7 @@ import type { HostInfo } from "./host-info";
 import { ControlPlane } from "./http";
 import { createProcessor, type JobContext, stopAndReport, toReport } from "./jobs";
 import type { Log } from "./log";
-import { connectRedis } from "./redis";
+import { connectRedis, workerReady } from "./redis";
 import type { AgentState } from "./state";
 
 export type AgentOptions = {
@@ -71,6 +71,9 @@ export class Agent {
     this.worker.on("failed", (job, err) =>
       this.log.error("job failed", { job: job?.id, error: err.message }),
     );
+    // Ready means BullMQ's own blocking client is connected too: closing the worker while that
+    // client still connects makes BullMQ throw from an event emitter (seen with an early SIGTERM).
+    await workerReady(this.worker);
     this.started = true;
     this.schedule();
     this.log.info("agent started", {

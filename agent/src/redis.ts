@@ -1,3 +1,5 @@
+import { once } from "node:events";
+import type { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Log } from "./log";
 import type { AgentState } from "./state";
@@ -34,6 +36,11 @@ export async function connectRedis(redis: AgentState["redis"], log: Log): Promis
         : `cannot connect to redis at ${redis.url}: ${why}`,
     );
   }
+}
+
+/** Resolves once the worker's blocking client is up (BullMQ emits "ready" from it). */
+export async function workerReady(worker: Worker): Promise<void> {
+  await withTimeout(once(worker, "ready"), redisReadyTimeoutMs, "the queue worker did not get ready");
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
