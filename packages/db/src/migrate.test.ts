@@ -57,17 +57,33 @@ async function tableExists(url: string, table: string): Promise<boolean> {
 }
 
 // pg_dump >= 15.14 brackets the dump in \restrict/\unrestrict with a random key; comments carry
-// nothing structural. Both are dropped so two dumps compare by content alone.
+// nothing structural. Both are dropped so two dumps compare by content alone. Column order is
+// not compared: a migration's ADD COLUMN appends, while a schema built from empty follows the
+// model's field order, and nothing in the project depends on the physical order.
 function schemaDump(url: string): string {
   const out = execFileSync(
     "/usr/bin/pg_dump",
     ["--schema-only", "--no-owner", "--no-privileges", "--exclude-table=_berth_migrations", "-d", url],
     { encoding: "utf8" },
   );
-  return out
+  const lines = out
     .split("\n")
-    .filter((l) => l.trim() !== "" && !l.startsWith("--") && !/^\\(un)?restrict\b/.test(l))
-    .join("\n");
+    .filter((l) => l.trim() !== "" && !l.startsWith("--") && !/^\\(un)?restrict\b/.test(l));
+  return sortColumns(lines).join("\n");
+}
+
+/** Sorts the column lines of each CREATE TABLE, dropping the trailing commas that differ. */
+function sortColumns(lines: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? "";
+    out.push(line);
+    if (!/^CREATE TABLE /.test(line)) continue;
+    const columns: string[] = [];
+    while (i + 1 < lines.length && lines[i + 1] !== ");") columns.push((lines[++i] ?? "").replace(/,$/, ""));
+    out.push(...columns.sort());
+  }
+  return out;
 }
 
 describe("migrate", () => {
