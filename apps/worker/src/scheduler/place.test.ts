@@ -39,7 +39,7 @@ it("never over-commits with 4 concurrent schedulers", async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.array(hostArb, { minLength: 1, maxLength: 6 }),
-      fc.array(deploymentArb, { minLength: 1, maxLength: 6 }),
+      fc.array(deploymentArb, { minLength: 1, maxLength: 8 }),
       async (hostSpecs, deploymentSpecs) => {
         await db.deployment.deleteMany({});
         await db.host.deleteMany({});
@@ -108,6 +108,6 @@ it("never over-commits with 4 concurrent schedulers", async () => {
         }
       },
     ),
-    { numRuns: 12 },
+    { numRuns: 40 },
   );
 }, 180_000);

@@ -90,10 +90,13 @@ export async function placeDeployment(
     }
     if (!done) {
       unplaced++;
-      await db.instance.updateMany({
-        where: { id: inst.id, state: "pending" },
-        data: { reason: explainUnplaceable(hosts, req) },
-      });
+      // the reason is advisory: losing it to a concurrent update is fine
+      await db.instance
+        .updateMany({
+          where: { id: inst.id, state: "pending" },
+          data: { reason: explainUnplaceable(hosts, req) },
+        })
+        .catch(() => {});
     }
   }
   return { placed, unplaced };

@@ -19,11 +19,7 @@ export async function reserve(
 ): Promise<boolean> {
   try {
     await db.$transaction(async (tx) => {
-      const claimed = await tx.$executeRaw`
-        UPDATE instance SET state = 'scheduled', "hostId" = ${hostId}::uuid, reason = NULL,
-          "reservedCpuMillis" = ${cpu}, "reservedMemoryMiB" = ${mem}, "updatedAt" = now()
-        WHERE id = ${instanceId}::uuid AND state = 'pending' AND "hostId" IS NULL`;
-      if (claimed !== 1) throw new Lost();
+      // host row first, then instance rows: the same lock order as reserveBatch
       const fits = await tx.$executeRaw`
         UPDATE host SET "reservedCpuMillis" = "reservedCpuMillis" + ${cpu},
           "reservedMemoryMiB" = "reservedMemoryMiB" + ${mem},
@@ -33,15 +29,26 @@ export async function reserve(
           AND "reservedMemoryMiB" + ${mem} <= "memoryMiB"
           AND "reservedInstances" + 1 <= "maxInstances"`;
       if (fits !== 1) throw new Lost();
+      const claimed = await tx.$executeRaw`
+        UPDATE instance SET state = 'scheduled', "hostId" = ${hostId}::uuid, reason = NULL,
+          "reservedCpuMillis" = ${cpu}, "reservedMemoryMiB" = ${mem}, "updatedAt" = now()
+        WHERE id = ${instanceId}::uuid AND state = 'pending' AND "hostId" IS NULL`;
+      if (claimed !== 1) throw new Lost();
     });
     return true;
   } catch (err) {
-    if (err instanceof Lost) return false;
+    if (err instanceof Lost || isDeadlock(err)) return false;
     throw err;
   }
 }
 
 class Lost extends Error {}
+
+/** Postgres aborted one of two transactions that waited on each other; the other went on. */
+function isDeadlock(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { originalCode?: string } } | null;
+  return e?.code === "40P01" || e?.cause?.originalCode === "40P01" || /deadlock detected/i.test(String(err));
+}
 
 /** Gives back what an instance holds of its host; safe to call twice. */
 export async function releaseReservation(tx: Pick<Db, "$executeRaw">, instanceId: string): Promise<void> {
@@ -76,6 +83,10 @@ export async function reserveBatch(db: Db, plan: Assignment[]): Promise<boolean>
   const hosts = [...totals.keys()].sort();
   try {
     await db.$transaction(async (tx) => {
+      // Take the row locks in one global order (hosts by id, then instances by id): two batches,
+      // or a batch and a single reservation, then wait for each other instead of deadlocking.
+      await tx.$queryRaw`SELECT 1 FROM host WHERE id = ANY(${hosts}::uuid[]) ORDER BY id FOR UPDATE`;
+      await tx.$queryRaw`SELECT 1 FROM instance WHERE id = ANY(${plan.map((a) => a.instanceId).sort()}::uuid[]) ORDER BY id FOR UPDATE`;
       const fits = await tx.$executeRaw`
         UPDATE host h SET "reservedCpuMillis" = h."reservedCpuMillis" + v.cpu,
           "reservedMemoryMiB" = h."reservedMemoryMiB" + v.mem, "reservedInstances" = h."reservedInstances" + v.n
@@ -98,8 +109,7 @@ export async function reserveBatch(db: Db, plan: Assignment[]): Promise<boolean>
     return true;
   } catch (err) {
     // a lost race, or a deadlock between two batches (Postgres aborts one): retry one by one
-    if (err instanceof Lost || (err as { code?: string }).code === "40P01" || /deadlock/i.test(String(err)))
-      return false;
+    if (err instanceof Lost || isDeadlock(err)) return false;
     throw err;
   }
 }
