@@ -1,5 +1,5 @@
 // The real binary as a child process: exit codes and one-line errors.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,5 +66,21 @@ describe("berth-agent", () => {
     const r = await agent(["run"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no state file at .*agent\.json: run `berth-agent join` first/);
+  });
+
+  it("with --wait-for-join waits for a join instead of failing (npm start), and stops on SIGTERM", async () => {
+    const child = spawn(process.execPath, [bin, "run", "--wait-for-join"], {
+      env: { NODE_ENV: "test", PATH: process.env.PATH ?? "", BERTH_AGENT_STATE: join(dir, "later.json") },
+    });
+    let log = "";
+    child.stderr.on("data", (c) => {
+      log += c;
+    });
+    const deadline = Date.now() + 30_000;
+    while (!log.includes("not joined yet") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(log).toMatch(/not joined yet: waiting for .*later\.json/);
+    child.kill("SIGTERM");
+    expect(await new Promise((r) => child.on("exit", r))).toBe(0);
   });
 });

@@ -33,13 +33,15 @@ function nextSignal(): { promise: Promise<string>; cancel: () => void } {
 export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promise<number> {
   const signal = nextSignal();
   let received: string | undefined;
+  const woken = new AbortController();
   void signal.promise.then((s) => {
     received = s;
+    woken.abort();
   });
   if (args.waitForJoin && !(await stateExists(args.stateFile))) {
     // `npm start` runs the agent before anyone joined it; wait instead of failing the others.
     log.info(`not joined yet: waiting for ${args.stateFile} (run \`berth-agent join\`)`);
-    while (!received && !(await stateExists(args.stateFile))) await sleep(2000);
+    while (!received && !(await stateExists(args.stateFile))) await sleep(2000, woken.signal).catch(() => {});
     if (received) return 0;
   }
   const state = await readState(args.stateFile);
