@@ -26,11 +26,11 @@ export class LevelRouter implements Driver {
     return undefined;
   }
 
-  prepare(spec: InstanceSpec): Promise<void> {
+  async prepare(spec: InstanceSpec): Promise<void> {
     return this.forLevel(spec.isolation).prepare(spec);
   }
 
-  start(spec: InstanceSpec): Promise<InstanceStatus> {
+  async start(spec: InstanceSpec): Promise<InstanceStatus> {
     return this.forLevel(spec.isolation).start(spec);
   }
 
