@@ -25,6 +25,8 @@ export class AppError extends Error {
   }
 }
 
+export const UNSTORABLE_TEXT = "body: holds text Postgres cannot store";
+
 export const notFound = (what: string) => new AppError("NOT_FOUND", `${what} not found`);
 
 type PrismaLikeError = { code?: string; meta?: { target?: unknown; modelName?: string } };
@@ -61,7 +63,7 @@ export function toTRPCError(err: unknown): TRPCError {
   if (pgCode === "22021" || pgCode === "22P05") {
     return new TRPCError({
       code: "BAD_REQUEST",
-      message: "body: text Postgres cannot store",
+      message: UNSTORABLE_TEXT,
       cause: err as Error,
     });
   }

@@ -3,7 +3,7 @@ import { roleAtLeast } from "@berth/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import type { Context } from "./context";
-import { toTRPCError } from "./errors";
+import { toTRPCError, UNSTORABLE_TEXT } from "./errors";
 import { scopedDb } from "./scope";
 
 type Issue = { path?: readonly PropertyKey[]; message: string };
@@ -43,11 +43,22 @@ const t = initTRPC
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Errors from services (AppError, Prisma, connection loss) become the right tRPC error here. */
-const mapErrors = t.middleware(async ({ next }) => {
+/**
+ * Errors from services (AppError, Prisma, connection loss) become the right tRPC error here.
+ * Text Postgres cannot store (a NUL character) passes the schemas and fails in the statement,
+ * which writes nothing; the answer then names the field that carried it.
+ */
+const mapErrors = t.middleware(async ({ next, getRawInput }) => {
   const res = await next();
   if (!res.ok && res.error.code === "INTERNAL_SERVER_ERROR" && res.error.cause) {
-    const mapped = toTRPCError(res.error.cause);
+    let mapped = toTRPCError(res.error.cause);
+    if (mapped.message === UNSTORABLE_TEXT) {
+      const where = findNul(await getRawInput().catch(() => undefined)) ?? "body";
+      mapped = new TRPCError({
+        code: "BAD_REQUEST",
+        message: `${where}: must not contain NUL (\\u0000) characters`,
+      });
+    }
     if (mapped.code === "INTERNAL_SERVER_ERROR") console.error(res.error.cause);
     return { ...res, error: mapped };
   }
@@ -67,17 +78,7 @@ export function findNul(value: unknown, path: string[] = []): string | null {
   return null;
 }
 
-const rejectNul = t.middleware(async ({ next, getRawInput }) => {
-  const where = findNul(await getRawInput().catch(() => undefined));
-  if (where)
-    throw new TRPCError({
-      code: "BAD_REQUEST",
-      message: `${where}: must not contain NUL (\\u0000) characters`,
-    });
-  return next();
-});
-
-export const publicProcedure = t.procedure.use(mapErrors).use(rejectNul);
+export const publicProcedure = t.procedure.use(mapErrors);
 
 /** A person or an API token; hosts have their own procedure kind and reach nothing else. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
