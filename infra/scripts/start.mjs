@@ -1,7 +1,7 @@
 // `npm start`: setup, then the web app, the worker and (when present) the agent in one terminal.
 // Each child runs in its own process group so a stop reaches npm, its shell and the server alike.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
 import { fail, log, portOpen, root, SetupError } from "./lib.mjs";
@@ -11,6 +11,10 @@ const WEB = "http://127.0.0.1:3000"; // where `next start` listens (apps/web/pac
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const env = { ...process.env, ...(await setup().catch(fail)) };
+// The local agent keeps its identity beside the config; `npm run setup` leaves a one-time join
+// token for it until it has joined.
+env.BERTH_AGENT_STATE ??= path.join(root, ".berth/agent-state.json");
+const joinTokenFile = path.join(root, ".berth/agent-join-token");
 if (await portOpen("127.0.0.1", 3000))
   fail(new SetupError("127.0.0.1:3000 is already in use: is Berth running already?"));
 
@@ -87,6 +91,7 @@ while (!stopping) {
     () => "no answer",
   );
   if (status === 200) {
+    await joinLocalAgent();
     console.log(`Berth is running at ${WEB} (Ctrl-C to stop)`);
     break;
   }
@@ -95,4 +100,22 @@ while (!stopping) {
     log("start", `GET ${WEB}/api/health: ${status} after 60 s; still waiting`);
   }
   await sleep(500);
+}
+
+/** First start only: enroll this machine's agent with the token the seed step left. */
+async function joinLocalAgent() {
+  if (existsSync(env.BERTH_AGENT_STATE) || !existsSync(joinTokenFile)) return;
+  const token = readFileSync(joinTokenFile, "utf8").trim();
+  const join = spawn(
+    process.execPath,
+    ["agent/bin/berth-agent.mjs", "join", "--server", WEB, "--token", token],
+    {
+      cwd: root,
+      env,
+      stdio: "inherit",
+    },
+  );
+  const code = await new Promise((resolve) => join.on("exit", resolve));
+  if (code === 0) rmSync(joinTokenFile, { force: true });
+  else log("start", `the local agent could not join (exit ${code}); see above`);
 }

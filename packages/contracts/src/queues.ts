@@ -49,9 +49,10 @@ export const hostQueue = {
   defaultJobOptions: {
     // the agent retries a failed start itself with backoff; queue retries would double that
     attempts: 1,
-    // a finished job must go so that a later start of the same instance can reuse its id
+    // a finished or failed job must go, so that a later start of the same instance (a
+    // reconciler retry after a stalled agent) can reuse its id; Postgres keeps the history
     removeOnComplete: true,
-    removeOnFail: { count: 1000 },
+    removeOnFail: true,
   },
 } as const;
 export type HostJob = z.infer<typeof hostQueue.payload>;

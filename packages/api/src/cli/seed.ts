@@ -8,6 +8,7 @@ import path from "node:path";
 import { z } from "zod";
 import { closeDeps, createDeps } from "../create-deps";
 import { createCaller } from "../router";
+import { createJoinToken } from "../services/agents";
 import { authenticateToken } from "../services/tokens";
 
 const env = z
@@ -19,6 +20,7 @@ const env = z
     BERTH_ADMIN_EMAIL: z.email().default("admin@berth.localhost"),
     BERTH_ADMIN_PASSWORD: z.string().min(10).optional(),
     BERTH_CONFIG: z.string().optional(),
+    BERTH_AGENT_STATE: z.string().optional(),
     XDG_CONFIG_HOME: z.string().optional(),
   })
   .parse(process.env);
@@ -74,6 +76,15 @@ try {
   if (!tenant) {
     tenant = await caller.tenants.create({ name: "Demo", slug: "demo" });
     console.log("demo tenant created");
+  }
+
+  // A fresh one-time join token for this machine's agent (tokens expire), until it has joined.
+  const agentState = env.BERTH_AGENT_STATE ?? path.join(repoRoot, ".berth/agent-state.json");
+  const joinTokenFile = path.join(repoRoot, ".berth/agent-join-token");
+  if (!existsSync(agentState)) {
+    const { token } = await createJoinToken({ db, userId: user.id, serverUrl: env.BERTH_URL });
+    writePrivate(joinTokenFile, `${token}\n`);
+    console.log("join token for the local agent written (used by npm start)");
   }
 
   // Log the CLI in unless it already holds a working token.
