@@ -2,8 +2,7 @@ import { CliError, exitCodes } from "./errors";
 import { instanceSummary } from "./render";
 import type { Deployment, Host } from "./types";
 
-export const UNPLACEABLE =
-  "no host can run this deployment yet: placement is not available (instances stay pending)";
+export const UNPLACEABLE = "no host can run this deployment yet (its instances stay pending)";
 
 /** What GET /hosts tells about placement; API tokens are never operators, so mostly "forbidden". */
 export type HostsView = { kind: "forbidden" } | { kind: "listed"; hosts: Host[] };
