@@ -1,15 +1,17 @@
 "use client";
 import type { hostDto } from "@berth/contracts";
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { z } from "zod";
 import { formatCpu, formatDate, formatMemory, formatRelative } from "@/lib/format";
 import { useTRPC } from "@/trpc/client";
 import { Badge, type BadgeTone } from "../ui/badge";
+import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { EmptyState } from "../ui/empty-state";
 import { QueryError } from "../ui/query-error";
 import { LoadingRows } from "../ui/skeleton";
 import { Table, TBody, Td, THead, Th, Tr } from "../ui/table";
+import { useToast } from "../ui/toast";
 
 type Host = z.infer<typeof hostDto>;
 
@@ -56,6 +58,9 @@ function HostsTable({ hosts }: { hosts: Host[] }) {
           <Th>Isolation levels</Th>
           <Th>Accelerator</Th>
           <Th>Last heartbeat</Th>
+          <Th>
+            <span className="sr-only">Actions</span>
+          </Th>
         </Tr>
       </THead>
       <TBody>
@@ -69,6 +74,7 @@ function HostsTable({ hosts }: { hosts: Host[] }) {
               <div className="flex flex-wrap gap-1">
                 <Badge tone={statusTone[h.status]}>{h.status}</Badge>
                 {h.cordoned ? <Badge tone="warning">cordoned</Badge> : null}
+                {h.draining ? <Badge tone="warning">draining</Badge> : null}
               </div>
             </Td>
             <Td className="whitespace-nowrap">
@@ -94,9 +100,63 @@ function HostsTable({ hosts }: { hosts: Host[] }) {
                 <span className="text-muted-foreground">Never</span>
               )}
             </Td>
+            <Td>
+              <HostActions host={h} />
+            </Td>
           </Tr>
         ))}
       </TBody>
     </Table>
+  );
+}
+
+/** Cordon or uncordon, drain, remove: each refreshes the list and says what happened. */
+function HostActions({ host }: { host: Host }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const toast = useToast();
+  const done = async (what: string) => {
+    await qc.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() });
+    toast(`${host.name}: ${what}`);
+  };
+  const onError = (e: { message: string }) => toast(`${host.name}: ${e.message}`);
+  const cordon = useMutation(trpc.hosts.cordon.mutationOptions({ onError }));
+  const drain = useMutation(trpc.hosts.drain.mutationOptions({ onError }));
+  const remove = useMutation(trpc.hosts.remove.mutationOptions({ onError }));
+  if (host.status === "removed") return null;
+  return (
+    <div className="flex justify-end gap-2">
+      <Button
+        size="sm"
+        variant="secondary"
+        pending={cordon.isPending}
+        onClick={() =>
+          cordon.mutate(
+            { hostId: host.id, cordoned: !host.cordoned },
+            { onSuccess: () => done(host.cordoned ? "uncordoned" : "cordoned") },
+          )
+        }
+      >
+        {host.cordoned ? "Uncordon" : "Cordon"}
+      </Button>
+      {host.draining ? null : (
+        <Button
+          size="sm"
+          variant="secondary"
+          pending={drain.isPending}
+          onClick={() => drain.mutate({ hostId: host.id }, { onSuccess: () => done("draining") })}
+        >
+          Drain
+        </Button>
+      )}
+      <Button
+        size="sm"
+        variant="secondary"
+        pending={remove.isPending}
+        onClick={() => remove.mutate({ hostId: host.id }, { onSuccess: () => done("removed") })}
+      >
+        Remove
+      </Button>
+    </div>
   );
 }

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { HostsView } from "@/components/hosts/hosts-view";
+import { JoinHost } from "@/components/hosts/join-host";
 import { Alert } from "@/components/ui/alert";
 import { PageHeader } from "@/components/ui/page-header";
 import { getViewer } from "@/lib/viewer";
@@ -14,10 +15,13 @@ export default async function HostsPage() {
     <>
       <PageHeader
         title="Hosts"
-        description="Machines that run tenants' instances: capacity, supported levels and health. Read-only for now."
+        description="Machines that run tenants' instances: capacity, supported levels and health."
       />
       {viewer.user.isOperator ? (
-        <HostsView />
+        <>
+          <JoinHost />
+          <HostsView />
+        </>
       ) : (
         <Alert tone="info" title="Platform operators only">
           Hosts are managed by the operators of this Berth installation.
