@@ -1,13 +1,17 @@
-// Property-based fuzzing of every REST route with malformed input, through the real handler,
-// Postgres and Redis: each refusal must be a 4xx that names the offending field, and must leave
-// the database exactly as it was.
-import type { Db } from "@berth/db";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { z } from "zod";
 import { handleRest, openApiDocument, REST_PREFIX } from "./rest";
 import { appRouter } from "./router";
-import { callerFor, createHarness, type Harness, makeTenant, signUp, type TestUser } from "./testing";
+import {
+  callerFor,
+  createHarness,
+  fingerprint,
+  type Harness,
+  makeTenant,
+  signUp,
+  type TestUser,
+} from "./testing";
 
 // 1,000 is the bar; a quick local pass may ask for fewer (BERTH_FUZZ_RUNS=100), never CI.
 const RUNS_PER_ROUTE = Number(process.env.BERTH_FUZZ_RUNS ?? 1000);
@@ -343,26 +347,6 @@ const pathValuesByName: Record<string, string> = {};
 const credentialFor = new Map<string, Record<string, string>>();
 let baseline: string;
 const stats = { malformed: 0, validGets: 0, validSkipped: 0, started: 0 };
-
-/**
- * Row counts and a checksum of every table. `lastUsedAt` is left out: the fuzzer authenticates
- * with an API token, and using a token records when, once a minute, by design.
- */
-async function fingerprint(db: Db): Promise<string> {
-  const tables = await db.$queryRaw<{ name: string }[]>`
-    SELECT table_name::text AS name FROM information_schema.tables
-    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`;
-  const parts = await Promise.all(
-    tables.map(async ({ name }) => {
-      const [row] = await db.$queryRawUnsafe<{ n: bigint; sum: string | null }[]>(
-        `SELECT count(*) AS n, md5(string_agg(r, ',' ORDER BY r)) AS sum
-         FROM (SELECT (to_jsonb(t) - 'lastUsedAt')::text AS r FROM "${name.replaceAll('"', '""')}" t) s`,
-      );
-      return `${name}=${row?.n}:${row?.sum}`;
-    }),
-  );
-  return parts.join("\n");
-}
 
 function urlOf(route: Route, query: [string, string][] = []): string {
   let path = route.path;

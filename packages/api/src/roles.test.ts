@@ -2,7 +2,6 @@
 // a tenant. The rules are keyed by procedure path and checked against the router itself, so a new
 // procedure fails this file until someone decides who may call it.
 import type { Role } from "@berth/contracts";
-import type { Db } from "@berth/db";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -13,6 +12,7 @@ import { authenticateToken } from "./services/tokens";
 import {
   callerFor,
   createHarness,
+  fingerprint,
   type Harness,
   makeTenant,
   restRequest,
@@ -177,23 +177,6 @@ let member: TestUser;
 let viewer: TestUser;
 let operator: TestUser;
 let ids: Ids;
-
-/** Row counts and a checksum of every table; `lastUsedAt` changes whenever a token is used, by design. */
-async function fingerprint(db: Db): Promise<string> {
-  const tables = await db.$queryRaw<{ name: string }[]>`
-    SELECT table_name::text AS name FROM information_schema.tables
-    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`;
-  const parts = await Promise.all(
-    tables.map(async ({ name }) => {
-      const [row] = await db.$queryRawUnsafe<{ n: bigint; sum: string | null }[]>(
-        `SELECT count(*) AS n, md5(string_agg(r, ',' ORDER BY r)) AS sum
-         FROM (SELECT (to_jsonb(t) - 'lastUsedAt')::text AS r FROM "${name.replaceAll('"', '""')}" t) s`,
-      );
-      return `${name}=${row?.n}:${row?.sum}`;
-    }),
-  );
-  return parts.join("\n");
-}
 
 /** The error code a call ends in, or OK: every refusal must be a TRPCError, never a crash. */
 async function outcome(actor: Actor | null, path: string, input: unknown = ruleOf(path).input(ids)) {

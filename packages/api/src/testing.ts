@@ -1,5 +1,6 @@
 // Test harness: a real Postgres database and a Redis key prefix of its own per test file.
 import { randomBytes } from "node:crypto";
+import type { Db } from "@berth/db";
 import { createTestDatabase, type TestDatabase } from "@berth/db/testing";
 import type { Actor } from "./context";
 import { closeDeps, createDeps } from "./create-deps";
@@ -101,4 +102,24 @@ export function restRequest(
     headers,
     body: init.rawBody ?? (init.body !== undefined ? JSON.stringify(init.body) : undefined),
   });
+}
+
+/**
+ * Row counts and a checksum of every table, to prove a refused request changed nothing.
+ * `lastUsedAt` is left out: using an API token records when (once a minute), by design.
+ */
+export async function fingerprint(db: Db): Promise<string> {
+  const tables = await db.$queryRaw<{ name: string }[]>`
+    SELECT table_name::text AS name FROM information_schema.tables
+    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`;
+  const parts = await Promise.all(
+    tables.map(async ({ name }) => {
+      const [row] = await db.$queryRawUnsafe<{ n: bigint; sum: string | null }[]>(
+        `SELECT count(*) AS n, md5(string_agg(r, ',' ORDER BY r)) AS sum
+         FROM (SELECT (to_jsonb(t) - 'lastUsedAt')::text AS r FROM "${name.replaceAll('"', '""')}" t) s`,
+      );
+      return `${name}=${row?.n}:${row?.sum}`;
+    }),
+  );
+  return parts.join("\n");
 }

@@ -6,6 +6,7 @@ import type { Redis } from "ioredis";
 import { AppError, notFound } from "../errors";
 import { recordAudit } from "./audit";
 import { releaseReservation } from "./capacity";
+import { deploymentSpecOf } from "./deployments";
 import { createHostRedisUser } from "./redis-acl";
 
 const hash = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -158,20 +159,10 @@ export async function heartbeat(db: Db, hostId: string, hb: HeartbeatRequest) {
 export async function instanceSpec(db: Db, hostId: string, instanceId: string) {
   const i = await db.instance.findFirst({ where: { id: instanceId, hostId }, include: { deployment: true } });
   if (!i) throw notFound("instance");
-  const d = i.deployment;
   return {
     instanceId: i.id,
     generation: i.generation,
-    tenantId: i.tenantId,
-    deploymentId: d.id,
-    name: d.name,
-    image: d.image,
-    command: d.command,
-    args: d.args,
-    env: d.env as Record<string, string>,
-    ports: d.ports as { port: number; protocol: "tcp" | "udp" }[],
-    cpuMillis: d.cpuMillis,
-    memoryMiB: d.memoryMiB,
-    isolation: d.isolation,
+    deploymentId: i.deploymentId,
+    ...deploymentSpecOf(i.deployment),
   };
 }

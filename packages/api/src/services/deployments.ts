@@ -27,9 +27,9 @@ export function toInstanceDto(i: Instance) {
   };
 }
 
-export function toDeploymentDto(d: Deployment & { instances: Instance[] }) {
+/** What runs: the part of a deployment an agent needs, shared by the API and the agent protocol. */
+export function deploymentSpecOf(d: Deployment) {
   return {
-    id: d.id,
     tenantId: d.tenantId,
     name: d.name,
     image: d.image,
@@ -39,8 +39,15 @@ export function toDeploymentDto(d: Deployment & { instances: Instance[] }) {
     ports: d.ports as { port: number; protocol: "tcp" | "udp" }[],
     cpuMillis: d.cpuMillis,
     memoryMiB: d.memoryMiB,
-    replicas: d.replicas,
     isolation: d.isolation,
+  };
+}
+
+export function toDeploymentDto(d: Deployment & { instances: Instance[] }) {
+  return {
+    id: d.id,
+    ...deploymentSpecOf(d),
+    replicas: d.replicas,
     desiredState: d.desiredState,
     generation: d.generation,
     createdAt: d.createdAt.toISOString(),
