@@ -10,7 +10,10 @@ export default defineConfig({
   testIgnore: ["**/node_modules/**"],
   workers: 1,
   retries: 0,
-  reporter: "list",
+  // npm test adds a JSON report to count the results with vitest's
+  reporter: process.env.BERTH_E2E_JSON
+    ? [["list"], ["json", { outputFile: process.env.BERTH_E2E_JSON }]]
+    : "list",
   timeout: 60_000,
   expect: { timeout: 10_000 },
   use: {

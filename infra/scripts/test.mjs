@@ -37,7 +37,12 @@ if (await timed("setup", async () => (env = await setup({ forTests: true })))) {
   );
   countFrom(vitestJson, (r) => [r.numPassedTests, r.numFailedTests, r.numPendingTests + r.numTodoTests]);
   if (existsSync(path.join(root, "e2e/run.mjs"))) {
-    await timed("e2e", () => run(process.execPath, ["e2e/run.mjs"], { env: childEnv }));
+    const e2eJson = path.join(root, ".berth/e2e-report.json");
+    rmSync(e2eJson, { force: true });
+    await timed("e2e", () =>
+      run(process.execPath, ["e2e/run.mjs"], { env: { ...childEnv, BERTH_E2E_JSON: e2eJson } }),
+    );
+    countFrom(e2eJson, (r) => [r.stats.expected, r.stats.unexpected + r.stats.flaky, r.stats.skipped]);
   } else {
     results.push({ name: "e2e", status: "skipped (e2e/run.mjs not present)", ms: 0 });
   }
