@@ -30,6 +30,7 @@ const deployment = (instances: Instance[]): Deployment => ({
   memoryMiB: 256,
   replicas: instances.length,
   isolation: "container",
+  hostSelector: {},
   desiredState: "running",
   generation: 1,
   createdAt: at,

@@ -34,6 +34,11 @@ export const deploymentSpec = z.strictObject({
   memoryMiB: z.number().int().min(16).max(262_144).default(256),
   replicas: z.number().int().min(0).max(100).default(1),
   isolation: isolationLevel.optional().describe("defaults to the tenant's default isolation level"),
+  hostSelector: z
+    .record(z.string().regex(/^[a-z0-9.-]{1,63}$/, "must be a label key"), z.string().max(63))
+    .refine((l) => Object.keys(l).length <= 16, "must have at most 16 labels")
+    .default({})
+    .describe("labels the host of every instance must carry, e.g. {\"zone\": \"a\"}"),
 });
 export type DeploymentSpec = z.infer<typeof deploymentSpec>;
 
@@ -68,6 +73,7 @@ export const deploymentDto = z.object({
   memoryMiB: z.number(),
   replicas: z.number(),
   isolation: isolationLevel,
+  hostSelector: z.record(z.string(), z.string()),
   desiredState: z.enum(["running", "stopped"]),
   generation: z.number(),
   createdAt: isoDate,

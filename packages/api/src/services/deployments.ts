@@ -48,6 +48,7 @@ export function toDeploymentDto(d: Deployment & { instances: Instance[] }) {
     id: d.id,
     ...deploymentSpecOf(d),
     replicas: d.replicas,
+    hostSelector: d.hostSelector as Record<string, string>,
     desiredState: d.desiredState,
     generation: d.generation,
     createdAt: d.createdAt.toISOString(),
@@ -153,6 +154,7 @@ export async function createDeployment(opts: {
         memoryMiB: spec.memoryMiB,
         replicas: spec.replicas,
         isolation: policy.level,
+        hostSelector: spec.hostSelector,
         instances: {
           create: Array.from({ length: spec.replicas }, (_, ordinal) => ({
             tenantId: opts.tenantId,
