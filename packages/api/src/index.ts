@@ -8,5 +8,7 @@ export { deploymentEvents } from "./events";
 export { checkHealth, healthResponse } from "./health";
 export { handleRest, openApiDocument, REST_PREFIX } from "./rest";
 export { type AppRouter, appRouter, createCaller } from "./router";
+export { scopedDb } from "./scope";
 export { type Assignment, releaseReservation, reserve, reserveBatch } from "./services/capacity";
 export { requestPlacement } from "./services/placement-queue";
+export { recordGeneration } from "./services/rollout";

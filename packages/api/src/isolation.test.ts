@@ -87,6 +87,13 @@ const cases: Record<string, Case> = {
     swap: (a, b) => ({ ...byDeployment.swap(a, b), replicas: 5 }),
   },
   "deployments.stop": { scoped: true, ...byDeployment },
+  "deployments.update": {
+    scoped: true,
+    input: (a) => ({ ...byDeployment.input(a), image: "evil" }),
+    swap: (a, b) => ({ ...byDeployment.swap(a, b), image: "evil" }),
+  },
+  "deployments.rollback": { scoped: true, ...byDeployment },
+  "deployments.revisions": { scoped: true, ...byDeployment },
   "deployments.start": { scoped: true, ...byDeployment },
   "instances.list": { scoped: true, ...byDeployment },
   "audit.list": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },

@@ -84,6 +84,8 @@ const validBodies: Record<string, unknown> = {
   "POST /tenants/{tenantId}/deployments/{deploymentId}/scale": { replicas: 3 },
   "POST /tenants/{tenantId}/deployments/{deploymentId}/stop": {},
   "POST /tenants/{tenantId}/deployments/{deploymentId}/start": {},
+  "PATCH /tenants/{tenantId}/deployments/{deploymentId}": { image: "busybox:2", cpuMillis: 100 },
+  "POST /tenants/{tenantId}/deployments/{deploymentId}/rollback": { toGeneration: 1 },
   "POST /hosts/join-tokens": {},
   "POST /hosts/{hostId}/cordon": { cordoned: true },
   "POST /hosts/{hostId}/drain": {},

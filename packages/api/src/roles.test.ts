@@ -96,6 +96,18 @@ const rules: Record<string, Rule> = {
     access: "member",
     input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),
   },
+  "deployments.update": {
+    access: "member",
+    input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId, image: "busybox:2" }),
+  },
+  "deployments.rollback": {
+    access: "member",
+    input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId, toGeneration: 1 }),
+  },
+  "deployments.revisions": {
+    access: "viewer",
+    input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),
+  },
   "instances.list": {
     access: "viewer",
     input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),

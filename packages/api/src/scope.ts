@@ -7,6 +7,7 @@ export const tenantOwnedModels = [
   "Invitation",
   "ApiToken",
   "Deployment",
+  "DeploymentRevision",
   "Instance",
   "AuditLog",
 ] as const;

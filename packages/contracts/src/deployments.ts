@@ -20,25 +20,35 @@ export const portSpec = z.strictObject({
   protocol: z.enum(["tcp", "udp"]).default("tcp"),
 });
 
+/** What runs, without defaults: creation fills them in, an update changes only what it names. */
+const runFields = {
+  image: imageRef,
+  command: z.array(z.string().max(4096)).max(64),
+  args: z.array(z.string().max(4096)).max(256),
+  env: z
+    .record(envKey, z.string().max(32_768))
+    .refine((e) => Object.keys(e).length <= 256, "must have at most 256 variables"),
+  ports: z.array(portSpec).max(16),
+  cpuMillis: z.number().int().min(10).max(64_000),
+  memoryMiB: z.number().int().min(16).max(262_144),
+};
+
 export const deploymentSpec = z.strictObject({
   name: dnsLabel,
   image: imageRef,
-  command: z.array(z.string().max(4096)).max(64).default([]),
-  args: z.array(z.string().max(4096)).max(256).default([]),
-  env: z
-    .record(envKey, z.string().max(32_768))
-    .refine((e) => Object.keys(e).length <= 256, "must have at most 256 variables")
-    .default({}),
-  ports: z.array(portSpec).max(16).default([]),
-  cpuMillis: z.number().int().min(10).max(64_000).default(500),
-  memoryMiB: z.number().int().min(16).max(262_144).default(256),
+  command: runFields.command.default([]),
+  args: runFields.args.default([]),
+  env: runFields.env.default({}),
+  ports: runFields.ports.default([]),
+  cpuMillis: runFields.cpuMillis.default(500),
+  memoryMiB: runFields.memoryMiB.default(256),
   replicas: z.number().int().min(0).max(100).default(1),
   isolation: isolationLevel.optional().describe("defaults to the tenant's default isolation level"),
   hostSelector: z
     .record(z.string().regex(/^[a-z0-9.-]{1,63}$/, "must be a label key"), z.string().max(63))
     .refine((l) => Object.keys(l).length <= 16, "must have at most 16 labels")
     .default({})
-    .describe("labels the host of every instance must carry, e.g. {\"zone\": \"a\"}"),
+    .describe('labels the host of every instance must carry, e.g. {"zone": "a"}'),
 });
 export type DeploymentSpec = z.infer<typeof deploymentSpec>;
 
@@ -83,3 +93,18 @@ export const deploymentDto = z.object({
 export type DeploymentDto = z.infer<typeof deploymentDto>;
 
 export const scaleInput = deploymentRef.extend({ replicas: z.number().int().min(0).max(100) }).strict();
+
+export const updateDeploymentInput = deploymentRef.extend(z.object(runFields).partial().shape).strict();
+
+export const rollbackInput = deploymentRef
+  .extend({
+    toGeneration: z.number().int().min(1).optional().describe("defaults to the previous generation"),
+  })
+  .strict();
+
+export const revisionDto = z.object({
+  generation: z.number(),
+  reason: z.string(),
+  spec: z.record(z.string(), z.unknown()),
+  createdAt: isoDate,
+});

@@ -3,10 +3,11 @@ import type { Db } from "@berth/db";
 import type { Module } from "../module";
 import type { Queues } from "../queues";
 import { drainStep, ensureReplicas } from "../scheduler/replicas";
+import { rolloutStep } from "../scheduler/rollout";
 
 /**
  * Level-triggered repair: Postgres says what should happen, Redis may have lost it. Draining
- * hosts give up one instance per deployment; missing replicas are created (after a backoff when
+ * hosts give up one instance per deployment; rolling updates take one step; missing replicas are created (after a backoff when
  * they keep failing); deployments with pending instances get a placement request; instances
  * scheduled on a host but not picked up for a while get their start job again (same job id, so
  * a job still queued is not doubled);
@@ -30,6 +31,7 @@ export async function sendStops(db: Db, queues: Queues, where: { deploymentId?: 
 
 export async function reconcile(db: Db, queues: Queues, opts: { staleMs: number }) {
   const drained = await drainStep(db);
+  await rolloutStep(db);
   await ensureReplicas(db);
   const pending = await db.instance.groupBy({
     by: ["deploymentId"],

@@ -3,8 +3,11 @@ import {
   deploymentDto,
   deploymentRef,
   instanceDto,
+  revisionDto,
+  rollbackInput,
   scaleInput,
   tenantInput,
+  updateDeploymentInput,
 } from "@berth/contracts";
 import { z } from "zod";
 import {
@@ -15,6 +18,7 @@ import {
   listInstances,
 } from "../services/deployments";
 import { scaleDeployment, startDeployment, stopDeployment } from "../services/lifecycle";
+import { listRevisions, rollbackDeployment, updateDeployment } from "../services/rollout";
 import { router, tenantProcedure } from "../trpc";
 
 const tags = ["deployments"];
@@ -152,6 +156,66 @@ export const deploymentsRouter = router({
         placement: ctx.placementQueue,
       }),
     ),
+  update: tenantProcedure("member")
+    .meta({
+      openapi: {
+        method: "PATCH",
+        path: "/tenants/{tenantId}/deployments/{deploymentId}",
+        tags,
+        summary: "Change what runs: a rolling update to a new generation",
+        protect: true,
+      },
+    })
+    .input(updateDeploymentInput)
+    .output(deploymentDto)
+    .mutation(({ ctx, input }) => {
+      const { tenantId: _t, deploymentId, ...change } = input;
+      // a field the schema filled in but the caller did not send is not a change
+      const sent = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined));
+      return updateDeployment({
+        scope: ctx.scope,
+        tenantId: ctx.tenant.id,
+        actor: ctx.actorRef,
+        deploymentId,
+        change: sent,
+        placement: ctx.placementQueue,
+      });
+    }),
+  rollback: tenantProcedure("member")
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/tenants/{tenantId}/deployments/{deploymentId}/rollback",
+        tags,
+        summary: "Roll back to an earlier generation",
+        protect: true,
+      },
+    })
+    .input(rollbackInput)
+    .output(deploymentDto)
+    .mutation(({ ctx, input }) =>
+      rollbackDeployment({
+        scope: ctx.scope,
+        tenantId: ctx.tenant.id,
+        actor: ctx.actorRef,
+        deploymentId: input.deploymentId,
+        toGeneration: input.toGeneration,
+        placement: ctx.placementQueue,
+      }),
+    ),
+  revisions: tenantProcedure("viewer")
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/tenants/{tenantId}/deployments/{deploymentId}/revisions",
+        tags,
+        summary: "The generations of a deployment",
+        protect: true,
+      },
+    })
+    .input(deploymentRef)
+    .output(z.array(revisionDto))
+    .query(({ ctx, input }) => listRevisions({ scope: ctx.scope, deploymentId: input.deploymentId })),
 });
 
 export const instancesRouter = router({

@@ -1,0 +1,164 @@
+import type { DeploymentSpec } from "@berth/contracts";
+import type { Prisma } from "@berth/db";
+import type { Queue } from "bullmq";
+import { AppError, notFound } from "../errors";
+import type { ScopedDb } from "../scope";
+import { type ActorRef, recordAudit } from "./audit";
+import { assertQuota, lockTenant, toDeploymentDto } from "./deployments";
+import { requestPlacement } from "./placement-queue";
+
+type Tx = Parameters<Parameters<ScopedDb["$transaction"]>[0]>[0];
+
+/** The fields an update may change; everything that defines what runs, not how many. */
+export type SpecChange = Partial<
+  Pick<DeploymentSpec, "image" | "command" | "args" | "env" | "ports" | "cpuMillis" | "memoryMiB">
+>;
+const specKeys = ["image", "command", "args", "env", "ports", "cpuMillis", "memoryMiB"] as const;
+
+type Row = { id: string; generation: number; replicas: number } & Record<(typeof specKeys)[number], unknown>;
+
+export function specOfRow(d: Row): Prisma.InputJsonObject {
+  return Object.fromEntries(specKeys.map((k) => [k, d[k] as Prisma.InputJsonValue]));
+}
+
+/**
+ * Records a new generation (its revision and the deployment's new spec) in one transaction. The
+ * reconciler's rollout step then replaces the instances one at a time, with one extra instance
+ * at most (the quota is checked for it), and rolls back if the new generation fails.
+ */
+export async function recordGeneration(
+  tx: Tx,
+  opts: { tenantId: string; deploymentId: string; spec: Prisma.InputJsonObject; reason: string },
+) {
+  const d = await tx.deployment.findFirst({ where: { id: opts.deploymentId } });
+  if (!d) throw notFound("deployment");
+  const generation = d.generation + 1;
+  // the first update also records what generation 1 was, so it can be rolled back to
+  if (d.generation === 1) {
+    await tx.deploymentRevision.upsert({
+      where: { deploymentId_generation: { deploymentId: d.id, generation: 1 } },
+      update: {},
+      create: {
+        tenantId: opts.tenantId,
+        deploymentId: d.id,
+        generation: 1,
+        spec: specOfRow(d),
+        reason: "created",
+      },
+    });
+  }
+  await tx.deploymentRevision.create({
+    data: { tenantId: opts.tenantId, deploymentId: d.id, generation, spec: opts.spec, reason: opts.reason },
+  });
+  await tx.deployment.updateMany({ where: { id: d.id }, data: { ...(opts.spec as object), generation } });
+  return generation;
+}
+
+export async function updateDeployment(opts: {
+  scope: ScopedDb;
+  tenantId: string;
+  actor: ActorRef;
+  deploymentId: string;
+  change: SpecChange;
+  placement: Queue;
+}) {
+  if (Object.keys(opts.change).length === 0)
+    throw new AppError("BAD_REQUEST", "body: name at least one field to change");
+  await opts.scope.$transaction(async (tx) => {
+    const d = await tx.deployment.findFirst({ where: { id: opts.deploymentId } });
+    if (!d) throw notFound("deployment");
+    const spec = { ...specOfRow(d), ...(opts.change as Prisma.InputJsonObject) };
+    // the surge: one instance of the new size beside the old ones
+    await assertQuota(tx, await lockTenant(tx, opts.tenantId), {
+      cpuMillis: Number(spec.cpuMillis),
+      memoryMiB: Number(spec.memoryMiB),
+      instances: 1,
+    });
+    const generation = await recordGeneration(tx, {
+      tenantId: opts.tenantId,
+      deploymentId: d.id,
+      spec,
+      reason: "update",
+    });
+    await recordAudit({
+      db: tx,
+      tenantId: opts.tenantId,
+      actor: opts.actor,
+      action: "deployment.update",
+      target: d.id,
+      data: { generation, change: opts.change as Prisma.InputJsonObject },
+    });
+  });
+  return afterChange(opts);
+}
+
+/** Rolls back to an earlier generation's spec, as a new generation (history only grows). */
+export async function rollbackDeployment(opts: {
+  scope: ScopedDb;
+  tenantId: string;
+  actor: ActorRef;
+  deploymentId: string;
+  toGeneration?: number;
+  placement: Queue;
+}) {
+  await opts.scope.$transaction(async (tx) => {
+    const d = await tx.deployment.findFirst({ where: { id: opts.deploymentId } });
+    if (!d) throw notFound("deployment");
+    const target = opts.toGeneration ?? d.generation - 1;
+    const rev = await tx.deploymentRevision.findFirst({ where: { deploymentId: d.id, generation: target } });
+    if (!rev || target >= d.generation) {
+      throw new AppError(
+        "NOT_FOUND",
+        `toGeneration: generation ${target} of this deployment is not on record`,
+      );
+    }
+    const generation = await recordGeneration(tx, {
+      tenantId: opts.tenantId,
+      deploymentId: d.id,
+      spec: rev.spec as Prisma.InputJsonObject,
+      reason: `rollback to ${target}`,
+    });
+    await recordAudit({
+      db: tx,
+      tenantId: opts.tenantId,
+      actor: opts.actor,
+      action: "deployment.rollback",
+      target: d.id,
+      data: { from: d.generation, to: target, generation },
+    });
+  });
+  return afterChange(opts);
+}
+
+async function afterChange(opts: {
+  scope: ScopedDb;
+  tenantId: string;
+  deploymentId: string;
+  placement: Queue;
+}) {
+  const d = await opts.scope.deployment.findFirstOrThrow({
+    where: { id: opts.deploymentId },
+    include: { instances: true },
+  });
+  await requestPlacement(opts.placement, {
+    deploymentId: d.id,
+    tenantId: opts.tenantId,
+    generation: d.generation,
+  });
+  return toDeploymentDto(d);
+}
+
+export async function listRevisions(opts: { scope: ScopedDb; deploymentId: string }) {
+  const d = await opts.scope.deployment.findFirst({ where: { id: opts.deploymentId }, select: { id: true } });
+  if (!d) throw notFound("deployment");
+  const rows = await opts.scope.deploymentRevision.findMany({
+    where: { deploymentId: d.id },
+    orderBy: { generation: "desc" },
+  });
+  return rows.map((r) => ({
+    generation: r.generation,
+    reason: r.reason,
+    spec: r.spec as Record<string, unknown>,
+    createdAt: r.createdAt.toISOString(),
+  }));
+}
