@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { Env } from "../env";
 import { CliError } from "../errors";
 import { createOutput } from "../output";
-import { parseIntFlag } from "../parse";
+import { collect, parseEnv, parseIntFlag, parsePorts } from "../parse";
 import { deploymentColumns, instanceColumns, renderDeployment } from "../render";
 import { findDeployment } from "../resolve";
 import { openSession, tenantPath } from "../session";
@@ -112,4 +112,62 @@ export function registerDeployments(program: Command, env: Env) {
         );
       });
   }
+
+  deployments
+    .command("update")
+    .description("change what runs (a rolling update: one instance at a time, rolled back if it fails)")
+    .argument("<name-or-id>")
+    .option("--image <ref>", "new image reference")
+    .option("--env <K=V>", "replace the environment (repeatable)", collect, undefined)
+    .option("--port <port>", "replace the published ports (repeatable)", collect, undefined)
+    .option("--cpu <millis>", "CPU per instance in millicpu")
+    .option("--memory <mib>", "memory per instance in MiB")
+    .option("--json", "print JSON")
+    .action(
+      async (
+        nameOrId: string,
+        f: { image?: string; env?: string[]; port?: string[]; cpu?: string; memory?: string; json?: boolean },
+      ) => {
+        const out = createOutput(Boolean(f.json));
+        const change = {
+          image: f.image,
+          env: f.env ? parseEnv(f.env) : undefined,
+          ports: f.port ? parsePorts(f.port) : undefined,
+          cpuMillis: parseIntFlag("--cpu", f.cpu, 10, 64_000),
+          memoryMiB: parseIntFlag("--memory", f.memory, 16, 262_144),
+        };
+        if (Object.values(change).every((v) => v === undefined)) {
+          throw new CliError("update: name at least one of --image, --env, --port, --cpu, --memory", 2);
+        }
+        const s = await openSession(env);
+        const d = await findDeployment(s, nameOrId);
+        const res = await s.client.request<Deployment>(
+          "PATCH",
+          tenantPath(s, `/deployments/${d.id}`),
+          change,
+        );
+        if (out.json) return out.data(res);
+        out.line(
+          `Rolling ${res.name} to generation ${res.generation}; follow it with: berth deployments get ${res.name} --watch`,
+        );
+      },
+    );
+
+  deployments
+    .command("rollback")
+    .description("go back to an earlier generation (default: the previous one)")
+    .argument("<name-or-id>")
+    .option("--to-generation <n>", "the generation to go back to")
+    .option("--json", "print JSON")
+    .action(async (nameOrId: string, f: { toGeneration?: string; json?: boolean }) => {
+      const out = createOutput(Boolean(f.json));
+      const toGeneration = parseIntFlag("--to-generation", f.toGeneration, 1, 1_000_000);
+      const s = await openSession(env);
+      const d = await findDeployment(s, nameOrId);
+      const res = await s.client.request<Deployment>("POST", tenantPath(s, `/deployments/${d.id}/rollback`), {
+        toGeneration,
+      });
+      if (out.json) return out.data(res);
+      out.line(`Rolling ${res.name} back: generation ${res.generation} runs ${res.image}.`);
+    });
 }
