@@ -203,7 +203,10 @@ function setAt(value: unknown, path: Path, to: unknown): unknown {
   const copy = structuredClone(value) as Record<string | number, unknown>;
   let node = copy;
   for (const seg of path.slice(0, -1)) node = node[seg] as Record<string | number, unknown>;
-  node[path[path.length - 1] as string | number] = to;
+  const key = path[path.length - 1] as string | number;
+  // an array's `length` takes only valid lengths: replace the array instead of resizing it
+  if (Array.isArray(node) && key === "length") return setAt(value, path.slice(0, -1), to);
+  node[key] = to;
   return copy;
 }
 

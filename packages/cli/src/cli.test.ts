@@ -246,11 +246,15 @@ describe("berth against the real API", () => {
   });
 
   it("updates as a new generation and rolls back", async () => {
-    const up = JSON.parse((await berth(["deployments", "update", "hello", "--image", "busybox:2", "--json"])).stdout);
+    const up = JSON.parse(
+      (await berth(["deployments", "update", "hello", "--image", "busybox:2", "--json"])).stdout,
+    );
     expect([up.generation, up.image]).toEqual([2, "busybox:2"]);
     const none = await berth(["deployments", "update", "hello"]);
     expect([none.code, none.stderr]).toEqual([2, expect.stringMatching(/name at least one of --image/)]);
-    expect((await berth(["deployments", "rollback", "hello"])).stdout).toMatch(/generation 3 runs 127\.0\.0\.1:5000\/examples\/hello/);
+    expect((await berth(["deployments", "rollback", "hello"])).stdout).toMatch(
+      /generation 3 runs 127\.0\.0\.1:5000\/examples\/hello/,
+    );
   });
 
   it("deletes by name; the name is then unknown", async () => {
