@@ -6,15 +6,22 @@ import pg from "pg";
 import type { RunningInstance } from "./agents";
 import { round } from "./stats";
 
+/** A raw connection; errors (the database dropped under it at cleanup) are not fatal. */
+function client(url: string) {
+  const c = new pg.Client({ connectionString: url });
+  c.on("error", () => {});
+  return c;
+}
+
 /** One connection, autocommit single-row INSERTs back to back for `seconds`: commits per second. */
 export async function pgCommitRate(
   url: string,
   seconds = 3,
 ): Promise<{ commitsPerSec: number; commits: number }> {
-  const c = new pg.Client({ connectionString: url });
+  const c = client(url);
   await c.connect();
   try {
-    await c.query("CREATE TABLE bench_commit (id bigserial PRIMARY KEY, v integer NOT NULL)");
+    await c.query("CREATE TABLE IF NOT EXISTS bench_commit (id bigserial PRIMARY KEY, v integer NOT NULL)");
     const q = { name: "bench-commit", text: "INSERT INTO bench_commit(v) VALUES ($1)" };
     // warm up the connection and the prepared statement
     for (let i = 0; i < 50; i++) await c.query({ ...q, values: [i] });
@@ -36,7 +43,7 @@ export type Sample = { t: number; created: number; placed: number; running: numb
 
 /** Samples instance counts every `everyMs` (the next query starts when the previous one ends, at the earliest `everyMs` later). */
 export function startSampler(url: string, t0: number, everyMs = 100) {
-  const c = new pg.Client({ connectionString: url });
+  const c = client(url);
   const samples: Sample[] = [];
   let stopped = false;
   let loop: Promise<void> | undefined;
@@ -75,7 +82,7 @@ export function startSampler(url: string, t0: number, everyMs = 100) {
 
 /** Connections to the benchmark's database by state: "active/idle in transaction/idle". */
 export function pgActivity(url: string, database: string) {
-  const c = new pg.Client({ connectionString: url });
+  const c = client(url);
   return {
     start: () => c.connect(),
     async read(): Promise<string> {
@@ -117,7 +124,7 @@ export function sustainedRate(samples: Sample[], key: keyof Omit<Sample, "t">, t
 
 /** Create-to-running percentiles over every instance that reached running. */
 export async function latencies(url: string) {
-  const c = new pg.Client({ connectionString: url });
+  const c = client(url);
   await c.connect();
   try {
     const r = await c.query<Record<string, string | null>>(`
@@ -152,7 +159,7 @@ export async function checkEndState(
   onAgents: RunningInstance[] | null,
   opts: { requireRunning: boolean } = { requireRunning: true },
 ): Promise<Check[]> {
-  const c = new pg.Client({ connectionString: url });
+  const c = client(url);
   await c.connect();
   try {
     const checks: Check[] = [];

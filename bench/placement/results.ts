@@ -1,4 +1,5 @@
-// Writes bench/results/placement.json and the placement table of bench/RESULTS.md.
+// Writes bench/results/placement.json (the last run at the top level, every recorded run by
+// command under `runs`) and renders the placement table of bench/RESULTS.md from those runs.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,7 +10,7 @@ const mdPath = join(benchDir, "RESULTS.md");
 const start = "<!-- placement-rows:start -->";
 const end = "<!-- placement-rows:end -->";
 const header = [
-  "| date | command | hosts | instances | placements/s | create→running p50 / p99 | pg commits/s | placements ÷ commits | wall | end-state checks | machine |",
+  "| date (UTC) | command | hosts | instances | placements/s | create→running p50 / p99 | pg commits/s | placements ÷ commits | wall | end state | machine |",
   "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
 ];
 
@@ -33,40 +34,49 @@ export type RunRecord = {
 const fmt = (n: number | null, unit = "") => (n === null ? "–" : `${n.toLocaleString("en-US")}${unit}`);
 
 function row(r: RunRecord): string {
-  const lat = r.p50Ms === null ? "–" : `${fmt(Math.round(r.p50Ms))} / ${fmt(Math.round(r.p99Ms ?? 0))} ms`;
-  const checks = r.status === "timeout" ? "**timeout**" : r.checksPassed ? "PASS" : "**FAIL**";
+  const ran = (r.createToRunning as { n?: number } | undefined)?.n;
+  const placementOnly = r.placementOnly === true;
+  let lat = r.p50Ms === null ? "–" : `${fmt(Math.round(r.p50Ms))} / ${fmt(Math.round(r.p99Ms ?? 0))} ms`;
+  if (placementOnly) lat = "– (placement only)";
+  else if (r.status === "timeout" && ran !== undefined) lat += ` (of the ${fmt(ran)} that ran)`;
+  let state = r.checksPassed ? "PASS" : "**FAIL**";
+  if (r.status === "timeout") {
+    const first = (r.checks as { detail: string }[] | undefined)?.[0]?.detail ?? "";
+    state = `**timeout**: ${first}`;
+  }
   const machine = `${r.machine.cores} cores, load ${r.machine.loadAvg.map((x) => x.toFixed(1)).join(" ")}`;
-  return `| ${r.date.slice(0, 16).replace("T", " ")} | \`${r.command}\` | ${fmt(r.hosts)} | ${fmt(r.instances)} | ${fmt(r.placementsPerSec)} | ${lat} | ${fmt(r.pgCommitsPerSec)} | ${r.placementsPerCommit ?? "–"} | ${r.wallS} s | ${checks} | ${machine} |`;
+  return `| ${r.date.slice(0, 16).replace("T", " ")} | \`${r.command}\` | ${fmt(r.hosts)} | ${fmt(r.instances)} | ${fmt(r.placementsPerSec)} | ${lat} | ${fmt(r.pgCommitsPerSec)} | ${r.placementsPerCommit ?? "–"} | ${r.wallS} s | ${state} | ${machine} |`;
+}
+
+function readRuns(): RunRecord[] {
+  if (!existsSync(jsonPath)) return [];
+  try {
+    return (JSON.parse(readFileSync(jsonPath, "utf8")) as { runs?: RunRecord[] }).runs ?? [];
+  } catch {
+    return [];
+  }
+}
+
+/** Rewrites the table between the markers of RESULTS.md (adding the section if missing). */
+export function renderTable(runs: RunRecord[] = readRuns()) {
+  let md = existsSync(mdPath) ? readFileSync(mdPath, "utf8") : "# Benchmark results\n";
+  const sorted = [...runs].sort((a, b) => b.date.localeCompare(a.date));
+  const table = `${start}\n${[...header, ...sorted.map(row)].join("\n")}\n${end}`;
+  const i = md.indexOf(start);
+  const j = md.indexOf(end);
+  md =
+    i < 0 || j < i
+      ? `${md.trimEnd()}\n\n## Placement\n\n${table}\n`
+      : `${md.slice(0, i)}${table}${md.slice(j + end.length)}`;
+  writeFileSync(mdPath, md);
 }
 
 export function recordRun(r: RunRecord) {
   mkdirSync(dirname(jsonPath), { recursive: true });
-  // the last run at the top level (the fields the issue names), every recorded run by command below
-  let runs: RunRecord[] = [];
-  if (existsSync(jsonPath)) {
-    try {
-      runs = (JSON.parse(readFileSync(jsonPath, "utf8")) as { runs?: RunRecord[] }).runs ?? [];
-    } catch {
-      runs = [];
-    }
-  }
-  runs = [r, ...runs.filter((x) => x.command !== r.command)];
-  writeFileSync(jsonPath, `${JSON.stringify({ ...r, runs: runs.map(({ runs: _, ...x }) => x) }, null, 2)}\n`);
-
-  let md = existsSync(mdPath) ? readFileSync(mdPath, "utf8") : "# Benchmark results\n";
-  const line = row(r);
-  const i = md.indexOf(start);
-  const j = md.indexOf(end);
-  if (i < 0 || j < i) {
-    md = `${md.trimEnd()}\n\n## Placement\n\n${start}\n${header.join("\n")}\n${line}\n${end}\n`;
-  } else {
-    const rows = md
-      .slice(i + start.length, j)
-      .split("\n")
-      .filter((l) => l.startsWith("| ") && !l.startsWith("| date") && !l.startsWith("|---"));
-    const kept = rows.filter((l) => !l.includes(`\`${r.command}\``));
-    md = `${md.slice(0, i + start.length)}\n${[...header, line, ...kept].join("\n")}\n${md.slice(j)}`;
-  }
-  writeFileSync(mdPath, md);
+  const runs = [r, ...readRuns().filter((x) => x.command !== r.command)].map(
+    ({ runs: _, ...x }) => x as RunRecord,
+  );
+  writeFileSync(jsonPath, `${JSON.stringify({ ...r, runs }, null, 2)}\n`);
+  renderTable(runs);
   return { jsonPath, mdPath };
 }

@@ -284,6 +284,7 @@ async function main(): Promise<number> {
   const t0 = performance.now();
   const sampler = startSampler(database.url, t0, 100);
   await sampler.start();
+  cleanups.push({ what: "sampler", fn: () => sampler.stop() });
   const activity = pgActivity(database.url, database.name);
   await activity.start();
   cleanups.push({ what: "pg activity probe", fn: () => activity.stop() });
@@ -294,6 +295,7 @@ async function main(): Promise<number> {
   const deployments = Math.ceil(args.instances / args.replicas);
   const createTimings = new Timings();
   let createdInstances = 0;
+  const createFailures = new Map<string, number>();
   let createError: Error | undefined;
   let createdAllAt: number | undefined;
   const creating = inParallel(
@@ -310,15 +312,30 @@ async function main(): Promise<number> {
         memoryMiB: 16,
         replicas,
       });
-      const s = performance.now();
-      await createDeployment({
-        scope: t.scope,
-        tenantId: t.id,
-        actor: { actorType: "user", actorId: owner.id },
-        spec,
-        placement: deps.placementQueue,
-      });
-      createTimings.add("createDeployment", performance.now() - s);
+      // A client whose create fails tries again (up to 5 times, 1 s apart); the failures are counted.
+      for (let attempt = 1; ; attempt++) {
+        const s = performance.now();
+        try {
+          await createDeployment({
+            scope: t.scope,
+            tenantId: t.id,
+            actor: { actorType: "user", actorId: owner.id },
+            spec,
+            placement: deps.placementQueue,
+          });
+          createTimings.add("createDeployment", performance.now() - s);
+          break;
+        } catch (err) {
+          const e = err as Error & { code?: string };
+          // a retry after a create that did commit finds the name taken: that one is done
+          if (attempt > 1 && e.code === "CONFLICT") break;
+          const what = `${e.code ?? e.name}: ${e.message.split("\n").filter(Boolean).pop()?.slice(0, 140)}`;
+          createTimings.add(`createDeployment failed (${e.code ?? e.name})`, performance.now() - s);
+          createFailures.set(what, (createFailures.get(what) ?? 0) + 1);
+          if (attempt >= 5) throw err;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
       createdInstances += replicas;
     },
   ).then(
@@ -450,6 +467,7 @@ async function main(): Promise<number> {
     createToRunning: lat,
     checks,
     errors: errorSummary(),
+    createFailures: Object.fromEntries(createFailures),
     stages: {
       createDeployment: createTimings.summary(),
       placementJobs,
@@ -477,6 +495,7 @@ async function main(): Promise<number> {
   log(`API per route: ${JSON.stringify(record.stages.apiServer)}`);
   log(`main process: ${JSON.stringify(mainProc)}`);
   log(`errors printed by the system (first line → count): ${JSON.stringify(errorSummary())}`);
+  log(`createDeployment failures (retried): ${JSON.stringify(Object.fromEntries(createFailures))}`);
   for (const c of childStats)
     log(`${c.role} (pid ${c.pid}): ${JSON.stringify(c.process)}; errors ${JSON.stringify(c.errors)}`);
   if (args.record) {
