@@ -6,6 +6,7 @@ import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { ensureExampleImages, ensureRegistry } from "./images.mjs";
 import {
   capture,
   fail,
@@ -33,6 +34,23 @@ const DEFAULTS = {
 };
 const COMPOSE_HINT = "with Docker: docker compose -f infra/compose.yaml up -d";
 const isRoot = process.getuid?.() === 0;
+// What the isolation levels run with (runc, the image pipeline, networking) and what builds the
+// example images (gcc, make, libc6-dev for a static binary; attr for the overlay whiteouts).
+const HOST_PACKAGES = [
+  "runc",
+  "skopeo",
+  "umoci",
+  "docker-registry",
+  "tini",
+  "busybox-static",
+  "e2fsprogs",
+  "nftables",
+  "iproute2",
+  "attr",
+  "gcc",
+  "make",
+  "libc6-dev",
+];
 
 /** Runs every step; returns the effective config (file values, overridden by the shell). */
 export async function setup({ forTests = false, build = true, seed = !forTests } = {}) {
@@ -53,6 +71,8 @@ export async function setup({ forTests = false, build = true, seed = !forTests }
   const childEnv = { ...process.env, ...env };
   await step("packages", () => ensurePackages(forTests, managed));
   await step("services", () => ensureServices(env, managed));
+  await step("registry", ensureRegistry);
+  await step("images", ensureExampleImages);
   await step("database", () => ensureDatabase(env.DATABASE_URL));
   await step("prisma", async () => {
     await run("npm", ["run", "--silent", "db:generate"], { env: childEnv });
@@ -108,8 +128,8 @@ async function ensurePackages(forTests, managed) {
     managed.postgres && !pgUp && "postgresql",
     managed.redis && !redisUp && "redis-server",
     forTests && "chromium", // e2e drives /usr/bin/chromium; Playwright downloads nothing here
+    ...HOST_PACKAGES,
   ].filter(Boolean);
-  if (!wanted.length) return "nothing needed (services already listening)";
   if (!hasCommand("dpkg-query") || !hasCommand("apt-get")) {
     log(
       "packages",
@@ -118,19 +138,36 @@ async function ensurePackages(forTests, managed) {
     return "skipped (not Debian)";
   }
   // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax, not JS
-  const status = await Promise.all(wanted.map((pkg) => capture("dpkg-query", ["-W", "-f=${Status}", pkg])));
-  // "install ok installed"; "not-installed" and "config-files" do not count.
-  const missing = wanted.filter((_, i) => !/ installed$/.test(status[i].stdout.trim()));
-  if (!missing.length) return `${wanted.join(", ")} installed`;
+  const status = await capture("dpkg-query", ["-W", "-f=${Package} ${Status}\n", ...wanted]);
+  // "install ok installed"; "not-installed", "config-files" and unknown packages do not count.
+  const installed = new Set(
+    status.stdout
+      .split("\n")
+      .filter((l) => / installed$/.test(l))
+      .map((l) => l.split(" ")[0].split(":")[0]),
+  );
+  const missing = wanted.filter((pkg) => !installed.has(pkg));
+  if (!missing.length) return `${wanted.length} packages installed`;
   if (!isRoot) {
     throw new SetupError(
       `missing Debian packages. Run:\n  sudo apt-get install -y ${missing.join(" ")}\nthen npm run setup again.`,
     );
   }
-  await run("apt-get", ["update"]);
-  await run("apt-get", ["install", "-y", ...missing], {
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-  });
+  // Waits for another apt (a parallel setup) rather than failing on its lock; updates the package
+  // lists only when the install fails, since a fresh update costs tens of seconds.
+  const install = () =>
+    run(
+      "apt-get",
+      ["install", "-y", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=300", ...missing],
+      { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } },
+    );
+  try {
+    await install();
+  } catch {
+    log("packages", "install failed: updating the package lists and trying again");
+    await run("apt-get", ["update", "-o", "DPkg::Lock::Timeout=300"]);
+    await install();
+  }
   return `installed ${missing.join(", ")}`;
 }
 
