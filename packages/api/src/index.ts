@@ -11,4 +11,5 @@ export { type AppRouter, appRouter, createCaller } from "./router";
 export { scopedDb } from "./scope";
 export { type Assignment, releaseReservation, reserve, reserveBatch } from "./services/capacity";
 export { requestPlacement } from "./services/placement-queue";
+export { createHostRedisUser, deleteHostRedisUser } from "./services/redis-acl";
 export { recordGeneration } from "./services/rollout";

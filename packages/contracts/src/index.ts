@@ -3,6 +3,7 @@ export * from "./audit";
 export * from "./common";
 export * from "./deployments";
 export * from "./hosts";
+export * from "./logs";
 export * from "./queues";
 export * from "./tenants";
 export * from "./tokens";
