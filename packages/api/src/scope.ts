@@ -10,6 +10,7 @@ export const tenantOwnedModels = [
   "DeploymentRevision",
   "Instance",
   "AuditLog",
+  "Volume",
 ] as const;
 
 const whereOps = new Set([

@@ -86,5 +86,17 @@ export const instanceSpecDto = z.object({
   cpuMillis: z.number(),
   memoryMiB: z.number(),
   isolation: isolationLevel,
+  /** The tenant's volumes to mount: the agent creates each (of `sizeMiB`) on first use. */
+  volumes: z
+    .array(
+      z.object({
+        volumeId: uuid,
+        name: z.string(),
+        mountPath: z.string(),
+        sizeMiB: z.number(),
+        readOnly: z.boolean(),
+      }),
+    )
+    .default([]),
 });
 export type InstanceSpecDto = z.infer<typeof instanceSpecDto>;

@@ -20,6 +20,39 @@ export const portSpec = z.strictObject({
   protocol: z.enum(["tcp", "udp"]).default("tcp"),
 });
 
+// Where a volume may be mounted: an absolute, normalised path, not over the system's own trees.
+const reservedMountPaths = /^\/(?:proc|sys|dev|etc|bin|sbin|lib|lib64|usr)?(?:\/|$)/;
+export const volumeMount = z.strictObject({
+  name: dnsLabel.describe("the tenant's volume; created on first use"),
+  mountPath: z
+    .string()
+    .max(255)
+    .regex(/^(\/[A-Za-z0-9._-]+)+$/, "must be an absolute path such as /data")
+    .refine((p) => !p.split("/").some((s) => s === "." || s === ".."), "must not contain . or ..")
+    .refine(
+      (p) => !reservedMountPaths.test(p),
+      "must not be /, /proc, /sys, /dev, /etc, /bin, /sbin, /lib or /usr",
+    ),
+  sizeMiB: z
+    .number()
+    .int()
+    .min(16)
+    .max(1_048_576)
+    .optional()
+    .describe("size of the volume when this creates it (default 1024); must match an existing volume's"),
+  readOnly: z.boolean().default(false),
+});
+export type VolumeMount = z.infer<typeof volumeMount>;
+
+const volumeMounts = z
+  .array(volumeMount)
+  .max(8)
+  .refine(
+    (v) => new Set(v.map((m) => m.mountPath)).size === v.length,
+    "must not mount two volumes at one path",
+  )
+  .refine((v) => new Set(v.map((m) => m.name)).size === v.length, "must not mount one volume twice");
+
 /** What runs, without defaults: creation fills them in, an update changes only what it names. */
 const runFields = {
   image: imageRef,
@@ -31,6 +64,7 @@ const runFields = {
   ports: z.array(portSpec).max(16),
   cpuMillis: z.number().int().min(10).max(64_000),
   memoryMiB: z.number().int().min(16).max(262_144),
+  volumes: volumeMounts,
 };
 
 export const deploymentSpec = z.strictObject({
@@ -42,6 +76,7 @@ export const deploymentSpec = z.strictObject({
   ports: runFields.ports.default([]),
   cpuMillis: runFields.cpuMillis.default(500),
   memoryMiB: runFields.memoryMiB.default(256),
+  volumes: runFields.volumes.default([]),
   replicas: z.number().int().min(0).max(100).default(1),
   isolation: isolationLevel.optional().describe("defaults to the tenant's default isolation level"),
   hostSelector: z
@@ -81,6 +116,7 @@ export const deploymentDto = z.object({
   ports: z.array(z.object({ port: z.number(), protocol: z.enum(["tcp", "udp"]) })),
   cpuMillis: z.number(),
   memoryMiB: z.number(),
+  volumes: z.array(z.object({ name: z.string(), mountPath: z.string(), readOnly: z.boolean() })),
   replicas: z.number(),
   isolation: isolationLevel,
   hostSelector: z.record(z.string(), z.string()),

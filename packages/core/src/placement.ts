@@ -36,6 +36,8 @@ export type PlacementRequest = {
   strategy: "binpack" | "spread";
   /** Instances of the same deployment per host, for anti-affinity. */
   siblingsOnHost: ReadonlyMap<string, number>;
+  /** The host that holds the deployment's volumes, when it mounts any that already live somewhere. */
+  pinnedHost?: { id: string; why: string };
 };
 
 /** The reservation an instance takes: its limits plus its level's overhead. */
@@ -46,6 +48,7 @@ export function reservationFor(req: Pick<PlacementRequest, "level" | "cpuMillis"
 
 /** Why a host cannot take the instance, or null when it can. */
 export function rejectReason(h: HostView, req: PlacementRequest): string | null {
+  if (req.pinnedHost && h.id !== req.pinnedHost.id) return req.pinnedHost.why;
   if (h.status !== "ready") return `host is ${h.status}`;
   if (h.cordoned) return "host is cordoned";
   if (!h.isolationLevels.includes(req.level)) return `host does not offer ${req.level}`;

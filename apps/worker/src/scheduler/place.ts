@@ -1,5 +1,11 @@
-import { type Assignment, reserve, reserveBatch } from "@berth/api";
-import { explainUnplaceable, type HostView, rankHosts, reservationFor } from "@berth/core";
+import { type Assignment, reserve, reserveBatch, volumesOf } from "@berth/api";
+import {
+  explainUnplaceable,
+  type HostView,
+  type PlacementRequest,
+  rankHosts,
+  reservationFor,
+} from "@berth/core";
 import type { Db } from "@berth/db";
 
 export type Strategy = "binpack" | "spread";
@@ -38,7 +44,7 @@ export async function placeDeployment(
     if (i.hostId && (liveStates as readonly string[]).includes(i.state))
       siblings.set(i.hostId, (siblings.get(i.hostId) ?? 0) + 1);
   }
-  const req = {
+  const req: PlacementRequest = {
     tenantId: d.tenantId,
     level: d.isolation,
     cpuMillis: d.cpuMillis,
@@ -49,6 +55,23 @@ export async function placeDeployment(
     siblingsOnHost: siblings,
   };
   const r = reservationFor(req);
+  // Volumes live on one host: a deployment that mounts any goes where they are, or, when none is
+  // bound yet, every instance follows the first one and the volumes are bound to its host.
+  const volumes = await volumesOf(db, d);
+  const homes = [...new Set(volumes.flatMap((v) => (v.hostId ? [v.hostId] : [])))];
+  if (homes.length > 1) {
+    await db.instance.updateMany({
+      where: { id: { in: pending.map((i) => i.id) }, state: "pending" },
+      data: { reason: "volumes: the deployment mounts volumes that live on different hosts" },
+    });
+    return { placed: [], unplaced: pending.length };
+  }
+  const pin = (hostId: string) => {
+    const names = volumes.map((v) => v.name).join(", ");
+    req.pinnedHost = { id: hostId, why: `volume(s) ${names} live on another host` };
+  };
+  if (homes[0]) pin(homes[0]);
+  const pinnedBefore = req.pinnedHost;
 
   // Plan every instance against the local view, then commit the plan in one transaction.
   const plan: Assignment[] = [];
@@ -57,11 +80,13 @@ export async function placeDeployment(
   for (const inst of pending) {
     const best = rankHosts(hosts, req)[0];
     if (!best) break;
+    if (volumes.length > 0) pin(best.id);
     take(best, siblings, r);
     plan.push({ instanceId: inst.id, hostId: best.id, ...r });
   }
   if (plan.length === pending.length && (await reserveBatch(db, plan))) {
     const gen = new Map(pending.map((i) => [i.id, i.generation]));
+    await bindVolumes(db, volumes, plan[0]?.hostId);
     return {
       placed: plan.map((a) => ({
         hostId: a.hostId,
@@ -76,12 +101,17 @@ export async function placeDeployment(
   hosts.splice(0, hosts.length, ...snapshot);
   siblings.clear();
   for (const [k, v] of siblingsBefore) siblings.set(k, v);
+  req.pinnedHost = pinnedBefore;
   const placed: StartRequest[] = [];
   let unplaced = 0;
   for (const inst of pending) {
     let done = false;
     for (const h of rankHosts(hosts, req)) {
       if (await reserve(db, h.id, inst.id, r.cpuMillis, r.memoryMiB)) {
+        if (volumes.length > 0 && !req.pinnedHost) {
+          pin(h.id);
+          await bindVolumes(db, volumes, h.id);
+        }
         take(h, siblings, r);
         placed.push({ hostId: h.id, instanceId: inst.id, generation: inst.generation });
         done = true;
@@ -100,4 +130,13 @@ export async function placeDeployment(
     }
   }
   return { placed, unplaced };
+}
+
+/** Binds the volumes not yet bound to the host of the deployment's first placed instance. */
+async function bindVolumes(db: Db, volumes: { volumeId: string; hostId: string | null }[], hostId?: string) {
+  const unbound = volumes.filter((v) => v.hostId === null).map((v) => v.volumeId);
+  if (!hostId || unbound.length === 0) return;
+  // only where still unbound: a concurrent placement that bound one first wins, and the reconciler
+  // moves an instance that then sits on the wrong host (it reports the mount missing and fails)
+  await db.volume.updateMany({ where: { id: { in: unbound }, hostId: null }, data: { hostId } });
 }

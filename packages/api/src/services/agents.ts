@@ -8,6 +8,7 @@ import { recordAudit } from "./audit";
 import { releaseReservation } from "./capacity";
 import { deploymentSpecOf } from "./deployments";
 import { createHostRedisUser } from "./redis-acl";
+import { volumesOf } from "./volumes";
 
 const hash = (s: string) => createHash("sha256").update(s).digest("hex");
 const JOIN_PREFIX = "bjoin_";
@@ -159,10 +160,12 @@ export async function heartbeat(db: Db, hostId: string, hb: HeartbeatRequest) {
 export async function instanceSpec(db: Db, hostId: string, instanceId: string) {
   const i = await db.instance.findFirst({ where: { id: instanceId, hostId }, include: { deployment: true } });
   if (!i) throw notFound("instance");
+  const volumes = await volumesOf(db, i.deployment);
   return {
     instanceId: i.id,
     generation: i.generation,
     deploymentId: i.deploymentId,
     ...deploymentSpecOf(i.deployment),
+    volumes: volumes.map(({ hostId: _, ...v }) => v),
   };
 }

@@ -7,6 +7,7 @@ import type { ScopedDb } from "../scope";
 import { type ActorRef, recordAudit } from "./audit";
 import { releaseReservation } from "./capacity";
 import { requestPlacement } from "./placement-queue";
+import { ensureVolumes, type StoredMount } from "./volumes";
 
 // States in which an instance holds (or is about to hold) its share of the tenant's quota.
 const liveStates = ["pending", "scheduled", "starting", "running", "stopping"] as const;
@@ -39,6 +40,7 @@ export function deploymentSpecOf(d: Deployment) {
     ports: d.ports as { port: number; protocol: "tcp" | "udp" }[],
     cpuMillis: d.cpuMillis,
     memoryMiB: d.memoryMiB,
+    volumes: d.volumes as StoredMount[],
     isolation: d.isolation,
   };
 }
@@ -79,6 +81,7 @@ type TenantRow = {
   quotaCpuMillis: number;
   quotaMemoryMiB: number;
   quotaInstances: number;
+  quotaVolumeMiB: number;
   defaultIsolation: string;
   allowedIsolation: string[];
 };
@@ -86,7 +89,7 @@ type TenantRow = {
 /** Locks the tenant row: quota checks of concurrent requests of one tenant run one at a time. */
 export async function lockTenant(tx: Tx, tenantId: string): Promise<TenantRow> {
   const [tenant] = await tx.$queryRaw<TenantRow[]>`
-    SELECT "quotaCpuMillis", "quotaMemoryMiB", "quotaInstances", "defaultIsolation"::text, "allowedIsolation"::text[]
+    SELECT "quotaCpuMillis", "quotaMemoryMiB", "quotaInstances", "quotaVolumeMiB", "defaultIsolation"::text, "allowedIsolation"::text[]
     FROM tenant WHERE id = ${tenantId}::uuid FOR UPDATE`;
   if (!tenant) throw notFound("tenant");
   return tenant;
@@ -141,6 +144,11 @@ export async function createDeployment(opts: {
     });
     const exists = await tx.deployment.findFirst({ where: { name: spec.name }, select: { id: true } });
     if (exists) throw new AppError("CONFLICT", `name: a deployment named "${spec.name}" already exists`);
+    const volumes = await ensureVolumes(tx, {
+      tenantId: opts.tenantId,
+      quotaVolumeMiB: tenant.quotaVolumeMiB,
+      mounts: spec.volumes,
+    });
     const d = await tx.deployment.create({
       data: {
         tenantId: opts.tenantId,
@@ -152,6 +160,7 @@ export async function createDeployment(opts: {
         ports: spec.ports,
         cpuMillis: spec.cpuMillis,
         memoryMiB: spec.memoryMiB,
+        volumes,
         replicas: spec.replicas,
         isolation: policy.level,
         hostSelector: spec.hostSelector,

@@ -6,14 +6,15 @@ import type { ScopedDb } from "../scope";
 import { type ActorRef, recordAudit } from "./audit";
 import { assertQuota, lockTenant, toDeploymentDto } from "./deployments";
 import { requestPlacement } from "./placement-queue";
+import { ensureVolumes } from "./volumes";
 
 type Tx = Parameters<Parameters<ScopedDb["$transaction"]>[0]>[0];
 
 /** The fields an update may change; everything that defines what runs, not how many. */
 export type SpecChange = Partial<
-  Pick<DeploymentSpec, "image" | "command" | "args" | "env" | "ports" | "cpuMillis" | "memoryMiB">
+  Pick<DeploymentSpec, "image" | "command" | "args" | "env" | "ports" | "cpuMillis" | "memoryMiB" | "volumes">
 >;
-const specKeys = ["image", "command", "args", "env", "ports", "cpuMillis", "memoryMiB"] as const;
+const specKeys = ["image", "command", "args", "env", "ports", "cpuMillis", "memoryMiB", "volumes"] as const;
 
 type Row = { id: string; generation: number; replicas: number } & Record<(typeof specKeys)[number], unknown>;
 
@@ -67,9 +68,23 @@ export async function updateDeployment(opts: {
   await opts.scope.$transaction(async (tx) => {
     const d = await tx.deployment.findFirst({ where: { id: opts.deploymentId } });
     if (!d) throw notFound("deployment");
-    const spec = { ...specOfRow(d), ...(opts.change as Prisma.InputJsonObject) };
+    const tenant = await lockTenant(tx, opts.tenantId);
+    const { volumes: mounts, ...rest } = opts.change;
+    const spec: Prisma.InputJsonObject = {
+      ...specOfRow(d),
+      ...(rest as Prisma.InputJsonObject),
+      ...(mounts
+        ? {
+            volumes: await ensureVolumes(tx, {
+              tenantId: opts.tenantId,
+              quotaVolumeMiB: tenant.quotaVolumeMiB,
+              mounts,
+            }),
+          }
+        : {}),
+    };
     // the surge: one instance of the new size beside the old ones
-    await assertQuota(tx, await lockTenant(tx, opts.tenantId), {
+    await assertQuota(tx, tenant, {
       cpuMillis: Number(spec.cpuMillis),
       memoryMiB: Number(spec.memoryMiB),
       instances: 1,
