@@ -1,0 +1,178 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ImageError } from "./errors";
+import { exec } from "./exec";
+import { isMountPoint } from "./overlay";
+import { type ImageEvent, OciImageStore } from "./store";
+import { HELLO, NOTES, pushWhiteoutImage, REGISTRY, requireExampleImages } from "./testing";
+
+const dirs: string[] = [];
+const stores: OciImageStore[] = [];
+
+async function newStore() {
+  const dataDir = await mkdtemp(join(tmpdir(), "berth-images-"));
+  const events: ImageEvent[] = [];
+  const store = new OciImageStore({ dataDir, onEvent: (e) => events.push(e) });
+  dirs.push(dataDir);
+  stores.push(store);
+  return { store, dataDir, events };
+}
+
+const blobCount = async (store: OciImageStore) => (await readdir(join(store.layout.blobs, "sha256"))).length;
+const layerDirs = async (store: OciImageStore) =>
+  (await readdir(store.layersDir)).filter((n) => !n.startsWith("."));
+
+beforeAll(requireExampleImages);
+
+afterAll(async () => {
+  for (const store of stores) {
+    for (const id of await readdir(store.instancesDir).catch(() => [])) {
+      await store.unmountInstance(id, { remove: true });
+    }
+  }
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe("OciImageStore", () => {
+  it("stores and unpacks the base layer shared by hello and notes once", async () => {
+    const { store, events } = await newStore();
+    const hello = await store.ensure(HELLO);
+    expect(hello.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(hello.config.entrypoint).toEqual(["/bin/hello"]);
+    expect(hello.config.exposedPorts).toEqual(["8080/tcp"]);
+    const manifest = await store.layout.readJson<{ layers: { digest: string }[] }>(hello.digest);
+    const baseBlob = store.layout.blobPath(manifest.layers[0]?.digest ?? "");
+    const baseInode = (await stat(baseBlob)).ino;
+
+    const notes = await store.ensure(NOTES);
+    expect(notes.config.entrypoint).toEqual(["/bin/hello", "notes"]);
+    // Lowest layer first: both images sit on the same busybox layer directory.
+    expect(notes.layers[0]).toBe(hello.layers[0]);
+    expect(notes.layers[1]).not.toBe(hello.layers[1]);
+    // 2 manifests + 2 configs + 3 distinct layers; the base blob was not written again.
+    expect(await blobCount(store)).toBe(7);
+    expect((await stat(baseBlob)).ino).toBe(baseInode);
+    expect(await layerDirs(store)).toHaveLength(3);
+    const unpacks = events.filter((e) => e.type === "unpack");
+    expect(unpacks).toHaveLength(3);
+    expect(events.filter((e) => e.type === "pull")).toHaveLength(2);
+    expect(existsSync(join(hello.layers[0] ?? "", "bin/busybox"))).toBe(true);
+  });
+
+  it("gives each instance its own upper layer, invisible to the other and to the lower layers", async () => {
+    const { store, dataDir } = await newStore();
+    const a = await store.mountInstance("inst-a", HELLO);
+    const b = await store.mountInstance("inst-b", HELLO);
+    expect(a.rootfs).not.toBe(b.rootfs);
+    expect(await isMountPoint(a.rootfs)).toBe(true);
+    expect(existsSync(join(a.rootfs, "bin/hello"))).toBe(true);
+
+    await writeFile(join(a.rootfs, "tmp/only-a.txt"), "a\n");
+    await writeFile(join(a.rootfs, "etc/passwd"), "changed in a\n");
+    expect(existsSync(join(b.rootfs, "tmp/only-a.txt"))).toBe(false);
+    expect(await readFile(join(b.rootfs, "etc/passwd"), "utf8")).toMatch(/^root:x:0:0/);
+    for (const layer of a.image.layers) {
+      expect(existsSync(join(layer, "tmp/only-a.txt"))).toBe(false);
+      if (existsSync(join(layer, "etc/passwd")))
+        expect(await readFile(join(layer, "etc/passwd"), "utf8")).toMatch(/^root:x:0:0/);
+    }
+    // The write went to a's upper directory, and nowhere else.
+    expect(await readFile(join(dataDir, "instances/inst-a/upper/tmp/only-a.txt"), "utf8")).toBe("a\n");
+    expect(existsSync(join(dataDir, "instances/inst-b/upper/tmp"))).toBe(false);
+    // Mounting again is a no-op that returns the same rootfs.
+    expect((await store.mountInstance("inst-a", HELLO)).rootfs).toBe(a.rootfs);
+  });
+
+  it("removes the upper layer with the instance, and keeps it on a plain unmount", async () => {
+    const { store, dataDir } = await newStore();
+    const a = await store.mountInstance("keep", NOTES);
+    const b = await store.mountInstance("drop", NOTES);
+    await writeFile(join(a.rootfs, "data/notes.txt"), "kept\n");
+    await writeFile(join(b.rootfs, "data/notes.txt"), "dropped\n");
+
+    await store.unmountInstance("drop", { remove: true });
+    expect(await isMountPoint(b.rootfs)).toBe(false);
+    expect(existsSync(join(dataDir, "instances/drop"))).toBe(false);
+
+    await store.unmountInstance("keep", { remove: false });
+    expect(await isMountPoint(a.rootfs)).toBe(false);
+    const again = await store.mountInstance("keep", NOTES);
+    expect(await readFile(join(again.rootfs, "data/notes.txt"), "utf8")).toBe("kept\n");
+    await store.unmountInstance("keep", { remove: true });
+    expect(existsSync(join(dataDir, "instances/keep"))).toBe(false);
+    // Unknown ids are fine; ids that are not plain names are refused before they become paths.
+    await store.unmountInstance("never-mounted", { remove: true });
+    await expect(store.unmountInstance("../oci", { remove: true })).rejects.toThrow(/invalid instance id/);
+    // The shared layers stay for the next instance.
+    expect(await layerDirs(store)).toHaveLength(2);
+  });
+
+  it("turns OCI whiteouts into overlay whiteouts that hide the lower files", async () => {
+    const ref = await pushWhiteoutImage();
+    const { store } = await newStore();
+    const { rootfs, image } = await store.mountInstance("wh", ref);
+    expect(image.layers).toHaveLength(2);
+    const top = image.layers[1] ?? "";
+    const whiteout = await stat(join(top, "etc/gone.txt"));
+    expect(whiteout.isCharacterDevice() && whiteout.rdev === 0).toBe(true);
+    expect(existsSync(join(top, "etc/.wh.gone.txt"))).toBe(false);
+    const opaque = await exec("getfattr", [
+      "--only-values",
+      "-n",
+      "trusted.overlay.opaque",
+      join(top, "opq"),
+    ]);
+    expect(opaque.stdout).toBe("y");
+
+    expect(existsSync(join(image.layers[0] ?? "", "etc/gone.txt"))).toBe(true);
+    expect(existsSync(join(rootfs, "etc/gone.txt"))).toBe(false);
+    expect(existsSync(join(rootfs, "etc/kept.txt"))).toBe(true);
+    expect((await readdir(join(rootfs, "opq"))).sort()).toEqual(["new.txt"]);
+  });
+
+  it("pulls and unpacks once when many instances of one image start at once", async () => {
+    const { store, events } = await newStore();
+    const results = await Promise.all([
+      store.ensure(HELLO),
+      store.ensure("127.0.0.1:5000/examples/hello"),
+      store.mountInstance("c1", HELLO),
+      store.mountInstance("c2", HELLO),
+      store.mountInstance("c3", HELLO),
+    ]);
+    const digests = new Set(results.map((r) => ("digest" in r ? r.digest : r.image.digest)));
+    expect(digests.size).toBe(1);
+    expect(events.filter((e) => e.type === "pull")).toHaveLength(1);
+    expect(events.filter((e) => e.type === "unpack")).toHaveLength(2);
+    expect(events.filter((e) => e.type === "mount")).toHaveLength(3);
+  });
+
+  it("reuses what is on disk after a restart and clears half-unpacked layers", async () => {
+    const { store, dataDir } = await newStore();
+    const first = await store.ensure(HELLO);
+    await mkdir(join(store.layersDir, ".tmp-crashed"));
+    const events: ImageEvent[] = [];
+    const restarted = new OciImageStore({ dataDir, onEvent: (e) => events.push(e) });
+    expect(await restarted.ensure(HELLO)).toEqual(first);
+    expect(events).toEqual([]);
+    expect(existsSync(join(store.layersDir, ".tmp-crashed"))).toBe(false);
+  });
+
+  it("fails with an error that names the image", async () => {
+    const { store } = await newStore();
+    await expect(store.ensure("127.0.0.1:5000/Examples/Hello")).rejects.toThrow(
+      /image "127.0.0.1:5000\/Examples\/Hello": invalid reference/,
+    );
+    const missing = store.ensure(`${REGISTRY}/examples/does-not-exist:1.0`);
+    await expect(missing).rejects.toBeInstanceOf(ImageError);
+    await expect(missing).rejects.toThrow(
+      /image 127.0.0.1:5000\/examples\/does-not-exist:1.0: pull failed: .*manifest unknown/,
+    );
+    // Port 9 (discard) is closed on these hosts: nothing answers there.
+    await expect(store.ensure("127.0.0.1:9/examples/hello")).rejects.toThrow(
+      /image 127.0.0.1:9\/examples\/hello:latest: pull failed: .*connection refused/,
+    );
+  });
+});

@@ -1,0 +1,209 @@
+// The image store: pulls with skopeo into one content-addressed OCI layout, unpacks each layer
+// once into a read-only directory keyed by its diff id, and mounts one overlay per instance.
+// Layout on disk: docs/images.md.
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { ImageError } from "./errors";
+import { type Descriptor, Layout, type Manifest, type OciConfig } from "./layout";
+import { KeyedLock } from "./lock";
+import { isMountPoint, mountOverlay, unmount } from "./overlay";
+import { type ImageRef, parseRef } from "./ref";
+import { skopeoPull } from "./skopeo";
+import type { ImageConfig, ImageStore, InstanceRootfs, PulledImage, RegistryCredentials } from "./types";
+import { unpackLayer } from "./unpack";
+
+export type ImageEvent =
+  | { type: "pull"; ref: string; digest: string; ms: number }
+  | { type: "unpack"; ref: string; diffId: string; ms: number }
+  | { type: "mount"; instanceId: string; ref: string };
+
+export type OciImageStoreOptions = {
+  /** Everything lives here (e.g. /var/lib/berth/images). One store per directory. */
+  dataDir: string;
+  /**
+   * "missing" (default): a reference already in the store is not pulled again.
+   * "always": tags are resolved against the registry on every ensure (digests never move).
+   */
+  pullPolicy?: "missing" | "always";
+  pullTimeoutMs?: number;
+  skopeo?: string;
+  onEvent?: (e: ImageEvent) => void;
+};
+
+const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const INDEX_MEDIA = /manifest\.list|image\.index/;
+
+export class OciImageStore implements ImageStore {
+  readonly layout: Layout;
+  readonly layersDir: string;
+  readonly instancesDir: string;
+  private readonly tmpDir: string;
+  private ready: Promise<void> | null = null;
+  // Per key, so two instances of one image pull and unpack once, while other images go on.
+  private readonly refLock = new KeyedLock();
+  private readonly layerLock = new KeyedLock();
+  private readonly instanceLock = new KeyedLock();
+  private readonly indexLock = new KeyedLock();
+
+  constructor(private readonly opts: OciImageStoreOptions) {
+    this.opts = { ...opts, dataDir: resolve(opts.dataDir) };
+    this.layout = new Layout(join(this.opts.dataDir, "oci"));
+    this.layersDir = join(this.opts.dataDir, "layers");
+    this.instancesDir = join(this.opts.dataDir, "instances");
+    this.tmpDir = join(this.opts.dataDir, "tmp");
+  }
+
+  private init(): Promise<void> {
+    this.ready ??= (async () => {
+      await this.layout.init();
+      for (const d of [this.layersDir, this.instancesDir]) await mkdir(d, { recursive: true });
+      // Left by a crash: half-unpacked layers and pulls that never finished.
+      await rm(this.tmpDir, { recursive: true, force: true });
+      await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
+      for (const name of await readdir(this.layersDir)) {
+        if (name.startsWith(".tmp-")) await rm(join(this.layersDir, name), { recursive: true, force: true });
+      }
+    })();
+    this.ready.catch(() => (this.ready = null));
+    return this.ready;
+  }
+
+  async ensure(ref: string, opts: { credentials?: RegistryCredentials } = {}): Promise<PulledImage> {
+    const r = parseRef(ref);
+    await this.init();
+    return this.refLock.run(r.canonical, async () => {
+      try {
+        const refresh = this.opts.pullPolicy === "always" && !r.digest;
+        const desc =
+          (!refresh && (await this.layout.lookup(r.canonical))) || (await this.pull(r, opts.credentials));
+        return await this.materialize(r, desc);
+      } catch (e) {
+        if (e instanceof ImageError) throw e;
+        throw new ImageError(r.canonical, (e as Error).message);
+      }
+    });
+  }
+
+  private async pull(r: ImageRef, credentials?: RegistryCredentials): Promise<Descriptor> {
+    const t0 = performance.now();
+    const layoutDir = await mkdtemp(join(this.tmpDir, "pull-"));
+    try {
+      await skopeoPull({
+        ref: r,
+        layoutDir,
+        blobsDir: this.layout.blobs,
+        tmpDir: this.tmpDir,
+        credentials,
+        skopeo: this.opts.skopeo ?? "skopeo",
+        timeoutMs: this.opts.pullTimeoutMs ?? 10 * 60_000,
+      });
+      const index = JSON.parse(await readFile(join(layoutDir, "index.json"), "utf8")) as {
+        manifests: Descriptor[];
+      };
+      const desc = index.manifests[0];
+      if (!desc) throw new Error("skopeo wrote no manifest");
+      const { annotations: _, ...plain } = desc;
+      await this.indexLock.run("index", () => this.layout.tag(r.canonical, plain));
+      this.opts.onEvent?.({
+        type: "pull",
+        ref: r.canonical,
+        digest: desc.digest,
+        ms: performance.now() - t0,
+      });
+      return plain;
+    } finally {
+      await rm(layoutDir, { recursive: true, force: true });
+    }
+  }
+
+  private async materialize(r: ImageRef, desc: Descriptor): Promise<PulledImage> {
+    if (INDEX_MEDIA.test(desc.mediaType)) throw new Error(`${desc.mediaType} is an index, not an image`);
+    const manifest = await this.layout.readJson<Manifest>(desc.digest);
+    const config = await this.layout.readJson<OciConfig>(manifest.config.digest);
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== manifest.layers.length)
+      throw new Error(
+        `the manifest has ${manifest.layers.length} layers, the config ${diffIds.length} diff ids`,
+      );
+    const layers = await Promise.all(
+      manifest.layers.map((layer, i) => {
+        const diffId = diffIds[i] as string;
+        return this.layerLock.run(diffId, async () => {
+          const t0 = performance.now();
+          const dir = join(this.layersDir, diffId.replace(/^sha256:/, ""));
+          if (existsSync(dir)) return dir;
+          await unpackLayer({
+            blob: this.layout.blobPath(layer.digest),
+            mediaType: layer.mediaType,
+            diffId,
+            layersDir: this.layersDir,
+          });
+          this.opts.onEvent?.({ type: "unpack", ref: r.canonical, diffId, ms: performance.now() - t0 });
+          return dir;
+        });
+      }),
+    );
+    return { digest: desc.digest, config: imageConfig(config), layers };
+  }
+
+  async mountInstance(
+    instanceId: string,
+    ref: string,
+    opts: { credentials?: RegistryCredentials } = {},
+  ): Promise<InstanceRootfs> {
+    const dir = this.instanceDir(instanceId);
+    return this.instanceLock.run(instanceId, async () => {
+      const merged = join(dir, "merged");
+      const record = join(dir, "image.json");
+      if ((await isMountPoint(merged)) && existsSync(record)) {
+        return { rootfs: merged, image: JSON.parse(await readFile(record, "utf8")) as PulledImage };
+      }
+      const image = await this.ensure(ref, opts);
+      const upper = join(dir, "upper");
+      const work = join(dir, "work");
+      for (const d of [upper, work, merged]) await mkdir(d, { recursive: true });
+      const cwd = this.opts.dataDir;
+      // overlayfs lists the top layer first; an image without layers still needs one lower.
+      let lowers = image.layers.map((l) => relative(cwd, l)).reverse();
+      if (!lowers.length) {
+        await mkdir(join(dir, "empty"), { recursive: true });
+        lowers = [relative(cwd, join(dir, "empty"))];
+      }
+      if (!(await isMountPoint(merged))) {
+        await mountOverlay({ cwd, lowers, upper: relative(cwd, upper), work: relative(cwd, work), merged });
+      }
+      await writeFile(record, JSON.stringify(image));
+      this.opts.onEvent?.({ type: "mount", instanceId, ref: parseRef(ref).canonical });
+      return { rootfs: merged, image };
+    });
+  }
+
+  async unmountInstance(instanceId: string, opts: { remove: boolean }): Promise<void> {
+    const dir = this.instanceDir(instanceId);
+    await this.instanceLock.run(instanceId, async () => {
+      const merged = join(dir, "merged");
+      if (await isMountPoint(merged)) await unmount(merged);
+      if (opts.remove) await rm(dir, { recursive: true, force: true });
+    });
+  }
+
+  /** The instance's directory (upper, work, merged); the id becomes a path, so it is checked. */
+  instanceDir(instanceId: string): string {
+    if (!INSTANCE_ID.test(instanceId) || instanceId.includes(".."))
+      throw new Error(`invalid instance id ${JSON.stringify(instanceId)}`);
+    return join(this.instancesDir, instanceId);
+  }
+}
+
+function imageConfig(c: OciConfig): ImageConfig {
+  const cfg = c.config ?? {};
+  return {
+    env: cfg.Env ?? [],
+    entrypoint: cfg.Entrypoint ?? [],
+    cmd: cfg.Cmd ?? [],
+    workingDir: cfg.WorkingDir ?? "",
+    user: cfg.User ?? "",
+    exposedPorts: Object.keys(cfg.ExposedPorts ?? {}),
+  };
+}
