@@ -1,0 +1,219 @@
+// The container driver against the real runc, tini, overlayfs and network namespaces (root only).
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { chmod, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { InstanceSpec, InstanceStatus } from "../../driver";
+import { createLog } from "../../log";
+import { ContainerDriver } from "./driver";
+import { idRangeBase, idRangeSize } from "./ids";
+import { busyboxLayer, instanceSpec, LayerImages, NetnsNetwork, requireHostTools, tempDir } from "./testkit";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tenant = randomUUID();
+let data: string;
+let images: LayerImages;
+const network = new NetnsNetwork();
+let driver: ContainerDriver;
+const started: string[] = [];
+
+function newDriver(pidsLimit?: number) {
+  return new ContainerDriver({
+    dataDir: join(data, "agent"),
+    images,
+    network,
+    log: createLog({ level: "warn" }),
+    ...(pidsLimit ? { pidsLimit } : {}),
+  });
+}
+
+async function start(cmd: string, over: Partial<InstanceSpec> = {}, d = driver) {
+  const spec = instanceSpec({
+    instanceId: randomUUID(),
+    tenantId: tenant,
+    command: ["sh", "-c", cmd],
+    ...over,
+  });
+  started.push(spec.instanceId);
+  const t0 = performance.now();
+  const status = await d.start(spec);
+  return { id: spec.instanceId, status, ms: performance.now() - t0 };
+}
+
+function runcState(id: string): { pid: number; status: string } {
+  const out = execFileSync("runc", ["--root", join(data, "agent/runc"), "state", id], { encoding: "utf8" });
+  return JSON.parse(out);
+}
+
+async function until<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await sleep(25);
+  }
+}
+
+const ended = (id: string) =>
+  until(async () => {
+    const s = await driver.inspect(id);
+    return s && (s.state === "exited" || s.state === "failed") ? s : undefined;
+  });
+
+async function consoleText(id: string): Promise<string> {
+  const lines: string[] = [];
+  for await (const line of driver.logs(id, { follow: false })) lines.push(line);
+  return lines.join("\n");
+}
+
+/** Host pids of the container's processes, from its v1 pids cgroup. */
+function cgroupPids(id: string): number[] {
+  const path = `/sys/fs/cgroup/pids/berth/${id}/cgroup.procs`;
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8").split("\n").filter(Boolean).map(Number);
+}
+
+beforeAll(async () => {
+  requireHostTools();
+  data = await tempDir("berth-container-");
+  await chmod(data, 0o711);
+  images = new LayerImages([await busyboxLayer(join(data, "layer0"))]);
+  driver = newDriver();
+});
+
+afterAll(async () => {
+  for (const id of started) await driver?.stop(id, 0).catch(() => {});
+  for (const name of network.names) execFileSync("ip", ["netns", "del", name]);
+  const mounted = readFileSync("/proc/self/mountinfo", "utf8").includes(data);
+  if (data && !mounted) await rm(data, { recursive: true, force: true });
+});
+
+describe("the container driver with runc", () => {
+  it("runs a busybox workload as an unprivileged host uid, in its own pid namespace and hostname", async () => {
+    const { id, status, ms } = await start(
+      "echo pids=$(ls -d /proc/[0-9]* | wc -l); echo host=$(hostname); echo uid=$(id -u); sleep 1000",
+    );
+    console.log(`time to running: ${ms.toFixed(0)} ms`);
+    expect(status).toMatchObject({ state: "running", instanceId: id, generation: 1 });
+    const { pid } = runcState(id);
+    const uidLine = readFileSync(`/proc/${pid}/status`, "utf8").match(/^Uid:\s+(\d+)/m);
+    const hostUid = Number(uidLine?.[1]);
+    expect(hostUid).toBeGreaterThanOrEqual(idRangeBase);
+    expect((hostUid - idRangeBase) % idRangeSize).toBe(0);
+    const text = await until(async () =>
+      (await consoleText(id)).includes("uid=") ? consoleText(id) : undefined,
+    );
+    expect(text).toContain("uid=0");
+    expect(text).toContain(`host=test-${id.slice(0, 8)}`);
+    // tini, sh, ls, wc and the subshell at most: none of the host's hundreds of processes.
+    expect(Number(text.match(/pids=(\d+)/)?.[1])).toBeLessThanOrEqual(6);
+    // The v1 cgroups hold the limits.
+    const mem = readFileSync(`/sys/fs/cgroup/memory/berth/${id}/memory.limit_in_bytes`, "utf8");
+    expect(Number(mem)).toBe(64 * 1024 * 1024);
+    expect(readFileSync(`/sys/fs/cgroup/cpu/berth/${id}/cpu.cfs_quota_us`, "utf8").trim()).toBe("50000");
+    expect(readFileSync(`/sys/fs/cgroup/pids/berth/${id}/pids.max`, "utf8").trim()).toBe("512");
+  });
+
+  it("reports the workload's exit code; the image is read-only below, /tmp writable, seccomp denies unshare and mount", async () => {
+    const { id } = await start(
+      "touch /tmp/x && echo tmp=ok; echo hi > /bin/new && echo bin=ok; unshare -U true; echo unshare=$?; mount -t tmpfs none /tmp; echo mount=$?; exit 7",
+    );
+    const s = await ended(id);
+    expect(s).toMatchObject({ state: "exited", exitCode: 7 });
+    const text = await consoleText(id);
+    expect(text).toContain("tmp=ok");
+    expect(text).toContain("bin=ok"); // written to the instance's upper layer...
+    expect(existsSync(join(data, "layer0/bin/new"))).toBe(false); // ...never to the image's layer
+    expect(text).toMatch(/unshare: .*Operation not permitted/);
+    expect(text).toContain("unshare=1");
+    expect(text).toMatch(/mount=[1-9]/);
+  });
+
+  it("stops gracefully on SIGTERM, and kills a TERM-ignoring workload after the grace", async () => {
+    const graceful = await start("sleep 1000");
+    let t0 = performance.now();
+    const a = await driver.stop(graceful.id, 5000);
+    const gracefulMs = performance.now() - t0;
+    console.log(`graceful stop: ${gracefulMs.toFixed(0)} ms`);
+    expect(a).toMatchObject({ state: "stopped", exitCode: 143 });
+    expect(gracefulMs).toBeLessThan(2000);
+
+    const stubborn = await start("trap '' TERM; sleep 1000 & wait; sleep 1000");
+    await sleep(200);
+    t0 = performance.now();
+    const b = await driver.stop(stubborn.id, 700);
+    const killMs = performance.now() - t0;
+    console.log(`stop after grace 700 ms: ${killMs.toFixed(0)} ms`);
+    expect(b).toMatchObject({ state: "stopped", exitCode: 137 });
+    expect(killMs).toBeGreaterThanOrEqual(700);
+    expect(killMs).toBeLessThan(3000);
+    expect(await driver.inspect(stubborn.id)).toMatchObject({ state: "stopped", exitCode: 137 });
+  });
+
+  it("ends a memory hog with the OOM killer at its memory limit", async () => {
+    const { id } = await start('x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived', {
+      memoryMiB: 16,
+    });
+    const s = await ended(id);
+    expect(s).toMatchObject({ state: "exited", exitCode: 137 });
+    expect(await consoleText(id)).not.toContain("survived");
+  });
+
+  it("holds the pids limit against a fork loop", async () => {
+    const limited = newDriver(32);
+    const { id } = await start(
+      // The inner shell gives up at the first failed fork; the outer one keeps the cgroup alive.
+      "sh -c 'i=0; while [ $i -lt 100 ]; do sleep 1000 & i=$((i+1)); done; echo spawned all'; echo outer; sleep 1000",
+      {},
+      limited,
+    );
+    const text = await until(async () => {
+      const t = await consoleText(id);
+      return t.includes("outer") ? t : undefined;
+    });
+    expect(text).toMatch(/can't fork|Resource temporarily unavailable/);
+    expect(text).not.toContain("spawned all");
+    expect(readFileSync(`/sys/fs/cgroup/pids/berth/${id}/pids.max`, "utf8").trim()).toBe("32");
+    expect(cgroupPids(id).length).toBeLessThanOrEqual(32);
+    await limited.stop(id, 0);
+  });
+
+  it("reaps orphaned children: no zombies stay behind", async () => {
+    const { id } = await start("for i in 1 2 3 4 5; do (sleep 0.2 &); done; sleep 1000");
+    await sleep(1500);
+    const pids = cgroupPids(id);
+    expect(pids.length).toBeGreaterThanOrEqual(2); // tini and sh
+    const states = pids.map((p) => readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]?.[0]);
+    expect(states).not.toContain("Z");
+    // tini and the shell (which execs its last command, sleep 1000): the five orphans are gone.
+    expect(pids.length).toBe(2);
+  });
+
+  it("is adopted, still running with the same pid, by a new driver on the same data dir", async () => {
+    const { id } = await start("echo before; sleep 1000");
+    const before = runcState(id);
+    const second = newDriver();
+    const seen = (await second.list()).find((s: InstanceStatus) => s.instanceId === id);
+    expect(seen).toMatchObject({ state: "running", generation: 1 });
+    expect(await second.inspect(id)).toMatchObject({ state: "running" });
+    expect(runcState(id).pid).toBe(before.pid);
+    // A start of the same generation is the same start: nothing restarts.
+    const again = await second.start(instanceSpec({ instanceId: id, tenantId: tenant, command: ["true"] }));
+    expect(again.state).toBe("running");
+    expect(runcState(id).pid).toBe(before.pid);
+    const stopped = await second.stop(id, 2000);
+    expect(stopped).toMatchObject({ state: "stopped", exitCode: 143 });
+    expect(await readFile(join(data, "agent/instances", id, "console.log"), "utf8")).toContain("before");
+  });
+
+  it("follows the console log while the workload writes", async () => {
+    const { id } = await start("for i in 1 2 3; do echo line$i; sleep 0.2; done");
+    const lines: string[] = [];
+    for await (const line of driver.logs(id, { follow: true })) lines.push(line);
+    expect(lines).toEqual(["line1", "line2", "line3"]);
+    expect(await driver.inspect(id)).toMatchObject({ state: "exited", exitCode: 0 });
+  });
+});

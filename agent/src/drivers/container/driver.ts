@@ -1,0 +1,348 @@
+// The `container` isolation level: an OCI runtime spec run by runc, one supervisor per container.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, open, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Driver, InstanceSpec, InstanceStatus } from "../../driver";
+import type { ImageStore } from "../../images/types";
+import type { Log } from "../../log";
+import type { InstanceNetwork } from "../../net/types";
+import { readJson, readText, writeAtomic } from "./files";
+import { IdRanges, idRangeSize } from "./ids";
+import { followLines } from "./logs";
+import { mountRootfs, removeWriteLayer, unmountRootfs } from "./rootfs";
+import { Runc, type RuncState } from "./runc";
+import { buildSpec } from "./spec";
+import { resolveUser } from "./user";
+
+export type ContainerDriverOptions = {
+  dataDir: string;
+  images: ImageStore;
+  network: InstanceNetwork;
+  log: Log;
+  runcPath?: string;
+  tiniPath?: string;
+  idmapHelper?: string;
+  pidsLimit?: number;
+  /** How long start waits for runc to report the container running. */
+  startTimeoutMs?: number;
+};
+
+/** What the driver keeps of each instance, next to its bundle; the agent's restart reads it back. */
+type InstanceRecord = {
+  instanceId: string;
+  generation: number;
+  tenantId: string;
+  hostIdBase: number;
+  endpoints: string[];
+  startedAt: string;
+  /** Set once stop has finished: the container and its mounts are gone. */
+  stopped?: { exitCode?: number; at: string };
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const defaultIdmapHelper = new URL("../../../../native/idmap/build/berth-idmap", import.meta.url)
+  .pathname;
+
+export class ContainerDriver implements Driver {
+  readonly levels = ["container"] as const;
+  readonly sim = false;
+  private readonly o: Required<Omit<ContainerDriverOptions, "images" | "network" | "log">>;
+  private readonly runc: Runc;
+  private readonly ids: IdRanges;
+  /** Per-instance serialization: a stop and a start of the same instance never interleave. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly opts: ContainerDriverOptions) {
+    this.o = {
+      dataDir: opts.dataDir,
+      runcPath: opts.runcPath ?? "/usr/sbin/runc",
+      tiniPath: opts.tiniPath ?? "/usr/bin/tini-static",
+      idmapHelper: opts.idmapHelper ?? defaultIdmapHelper,
+      pidsLimit: opts.pidsLimit ?? 512,
+      startTimeoutMs: opts.startTimeoutMs ?? 15_000,
+    };
+    this.runc = new Runc(this.o.runcPath, join(opts.dataDir, "runc"));
+    this.ids = new IdRanges(opts.dataDir);
+  }
+
+  private dir(id: string) {
+    return join(this.o.dataDir, "instances", id);
+  }
+  private paths(id: string) {
+    const d = this.dir(id);
+    return {
+      dir: d,
+      bundle: join(d, "bundle"),
+      record: join(d, "record.json"),
+      exit: join(d, "exit"),
+      console: join(d, "console.log"),
+      pid: join(d, "pid"),
+    };
+  }
+
+  private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => {});
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return next;
+  }
+
+  async prepare(spec: InstanceSpec): Promise<void> {
+    await this.opts.images.ensure(spec.image);
+  }
+
+  start(spec: InstanceSpec): Promise<InstanceStatus> {
+    return this.serial(spec.instanceId, () => this.startLocked(spec));
+  }
+
+  private async startLocked(spec: InstanceSpec): Promise<InstanceStatus> {
+    const id = spec.instanceId;
+    const p = this.paths(id);
+    const current = await this.inspect(id);
+    if (current && current.generation === spec.generation && ["running", "starting"].includes(current.state))
+      return current;
+    // Anything left of an earlier run (exited, failed, or an older generation) goes first.
+    if (current && !(await this.isStopped(id))) await this.teardown(id, 0);
+    await rm(p.exit, { force: true });
+    await rm(p.pid, { force: true });
+    await mkdir(p.bundle, { recursive: true });
+    // The tenant's root must traverse to its rootfs (runc mounts it from inside the user namespace).
+    for (const d of [this.o.dataDir, join(this.o.dataDir, "instances"), p.dir]) await chmod(d, 0o711);
+    const log = this.opts.log.child({ instance: id });
+    const hostIdBase = await this.ids.forTenant(spec.tenantId);
+    const image = await this.opts.images.ensure(spec.image);
+    const attachment = await this.opts.network.attach({
+      instanceId: id,
+      tenantId: spec.tenantId,
+      ports: spec.ports,
+    });
+    const rootfs = await mountRootfs({
+      instanceDir: p.dir,
+      layers: image.layers,
+      hostIdBase,
+      idCount: idRangeSize,
+      idmapHelper: this.o.idmapHelper,
+    });
+    const config = buildSpec({
+      instanceId: id,
+      hostname: hostnameOf(spec),
+      rootfs,
+      hostIdBase,
+      idCount: idRangeSize,
+      netnsPath: attachment.netnsPath,
+      cgroupsPath: `/berth/${id}`,
+      memoryMiB: spec.memoryMiB,
+      cpuMillis: spec.cpuMillis,
+      pidsLimit: this.o.pidsLimit,
+      limitSwap: swapAccounting(),
+      image: image.config,
+      command: spec.command,
+      args: spec.args,
+      env: spec.env,
+      user: await resolveUser(rootfs, image.config.user),
+      tiniHostPath: this.o.tiniPath,
+    });
+    await writeAtomic(join(p.bundle, "config.json"), JSON.stringify(config, null, 1));
+    const record: InstanceRecord = {
+      instanceId: id,
+      generation: spec.generation,
+      tenantId: spec.tenantId,
+      hostIdBase,
+      endpoints: attachment.endpoints,
+      startedAt: new Date().toISOString(),
+    };
+    await writeAtomic(p.record, JSON.stringify(record));
+    await this.spawnSupervisor(id);
+    const deadline = Date.now() + this.o.startTimeoutMs;
+    for (;;) {
+      const s = await this.inspect(id);
+      if (s && s.state !== "starting") {
+        log.info("container started", { state: s.state });
+        return s;
+      }
+      if (Date.now() > deadline) {
+        await this.teardown(id, 0);
+        return { ...this.base(record), state: "failed", reason: "runc did not start the container in time" };
+      }
+      await sleep(10);
+    }
+  }
+
+  private async spawnSupervisor(id: string): Promise<void> {
+    const p = this.paths(id);
+    // O_APPEND: the supervisor and runc write straight to the file, so nothing is lost while the agent is down.
+    const fh = await open(p.console, "a", 0o640);
+    try {
+      const [cmd, ...args] = this.runc.supervisorScript(id, p.bundle, p.exit, p.pid);
+      const child = spawn(cmd as string, args, {
+        detached: true,
+        stdio: ["ignore", fh.fd, fh.fd],
+        cwd: p.dir,
+      });
+      child.unref();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private base(r: InstanceRecord) {
+    return { instanceId: r.instanceId, generation: r.generation, endpoints: [...r.endpoints] };
+  }
+
+  private async exitCode(id: string): Promise<number | undefined> {
+    const text = await readText(this.paths(id).exit);
+    const n = text === null ? Number.NaN : Number(text.trim());
+    return Number.isInteger(n) ? Math.min(255, Math.max(-1, n)) : undefined;
+  }
+
+  private async isStopped(id: string): Promise<boolean> {
+    return !!(await readJson<InstanceRecord>(this.paths(id).record))?.stopped;
+  }
+
+  async inspect(instanceId: string, known?: Map<string, RuncState>): Promise<InstanceStatus | null> {
+    const record = await readJson<InstanceRecord>(this.paths(instanceId).record);
+    if (!record) return null;
+    const base = this.base(record);
+    if (record.stopped) {
+      const code = record.stopped.exitCode;
+      return { ...base, endpoints: [], state: "stopped", ...(code !== undefined ? { exitCode: code } : {}) };
+    }
+    const exitCode = await this.exitCode(instanceId);
+    if (exitCode !== undefined) return this.ended(record, exitCode);
+    const st = known ? (known.get(instanceId) ?? null) : await this.runc.state(instanceId);
+    if (st?.status === "running" || st?.status === "paused") return { ...base, state: "running" };
+    if (!st || st.status === "stopped") {
+      // The supervisor writes the code right after runc returns: give it a moment.
+      for (let i = 0; i < 50; i++) {
+        await sleep(10);
+        const code = await this.exitCode(instanceId);
+        if (code !== undefined) return this.ended(record, code);
+      }
+      // Started less than the start timeout ago: runc may not have created it yet.
+      if (!st && Date.now() - Date.parse(record.startedAt) < this.o.startTimeoutMs)
+        return { ...base, state: "starting" };
+      return {
+        ...base,
+        state: "failed",
+        reason: "the container and its supervisor are gone (host restart?)",
+      };
+    }
+    return { ...base, state: "starting" };
+  }
+
+  /** The workload exited, or runc failed before it ran (then there is no pid file). */
+  private async ended(record: InstanceRecord, exitCode: number): Promise<InstanceStatus> {
+    const base = this.base(record);
+    if (existsSync(this.paths(record.instanceId).pid))
+      return { ...base, state: "exited", exitCode, ...exitReason(exitCode) };
+    const text = (await readText(this.paths(record.instanceId).console)) ?? "";
+    const runcError = text
+      .split("\n")
+      .filter((l) => l.includes("level=error"))
+      .pop();
+    return {
+      ...base,
+      state: "failed",
+      reason: `runc: ${runcError?.replace(/^.*msg=/, "") ?? `exit ${exitCode}`}`,
+    };
+  }
+
+  async list(): Promise<InstanceStatus[]> {
+    let ids: string[];
+    try {
+      ids = await readdir(join(this.o.dataDir, "instances"));
+    } catch {
+      return [];
+    }
+    const known = new Map((await this.runc.list().catch(() => [])).map((s) => [s.id, s]));
+    const all = await Promise.all(ids.map((id) => this.inspect(id, known)));
+    return all.filter((s): s is InstanceStatus => s !== null);
+  }
+
+  stop(instanceId: string, graceMs: number): Promise<InstanceStatus> {
+    return this.serial(instanceId, async () => {
+      const record = await readJson<InstanceRecord>(this.paths(instanceId).record);
+      if (!record) return { instanceId, generation: 1, state: "stopped", endpoints: [] };
+      if (record.stopped) return (await this.inspect(instanceId)) as InstanceStatus;
+      const exitCode = await this.teardown(instanceId, graceMs);
+      const stopped = { ...(exitCode !== undefined ? { exitCode } : {}), at: new Date().toISOString() };
+      await writeAtomic(this.paths(instanceId).record, JSON.stringify({ ...record, stopped }));
+      return {
+        ...this.base(record),
+        endpoints: [],
+        state: "stopped",
+        ...(exitCode !== undefined ? { exitCode } : {}),
+      };
+    });
+  }
+
+  /** SIGTERM, up to graceMs, SIGKILL; then the container, its mounts and its network go. */
+  private async teardown(id: string, graceMs: number): Promise<number | undefined> {
+    const waitExit = async (ms: number) => {
+      const until = Date.now() + ms;
+      for (;;) {
+        const code = await this.exitCode(id);
+        if (code !== undefined) return code;
+        if (Date.now() >= until) return undefined;
+        await sleep(20);
+      }
+    };
+    let code = await this.exitCode(id);
+    const st = await this.runc.state(id);
+    if (code === undefined && st && st.status !== "stopped") {
+      if (graceMs > 0) {
+        await this.runc.kill(id, "TERM");
+        code = await waitExit(graceMs);
+      }
+      if (code === undefined) {
+        await this.runc.kill(id, "KILL");
+        code = await waitExit(10_000);
+      }
+    } else if (code === undefined && st) {
+      code = await waitExit(1_000);
+    }
+    await this.runc.delete(id);
+    await unmountRootfs(this.dir(id));
+    await removeWriteLayer(this.dir(id));
+    await this.opts.network.detach(id);
+    return code;
+  }
+
+  async *logs(instanceId: string, opts: { follow: boolean; since?: Date }): AsyncIterable<string> {
+    const p = this.paths(instanceId);
+    if (!existsSync(p.console)) return;
+    const running = async () => {
+      const s = await this.inspect(instanceId);
+      return !!s && (s.state === "running" || s.state === "starting");
+    };
+    yield* followLines(p.console, { follow: opts.follow, alive: running });
+  }
+}
+
+/** 137 = 128 + SIGKILL: the memory limit's OOM killer, or the stop's SIGKILL after the grace. */
+function exitReason(code: number): { reason?: string } {
+  if (code === 137) return { reason: "killed (SIGKILL): out of memory or killed after the grace period" };
+  if (code > 128) return { reason: `killed by signal ${code - 128}` };
+  return code === 0 ? {} : { reason: `exited with code ${code}` };
+}
+
+function hostnameOf(spec: InstanceSpec): string {
+  const name = spec.name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40);
+  return name ? `${name}-${spec.instanceId.slice(0, 8)}` : spec.instanceId.slice(0, 8);
+}
+
+/** cgroup v1 without swap accounting has no memsw files; runc would fail to set a swap limit. */
+function swapAccounting(): boolean {
+  if (!existsSync("/sys/fs/cgroup/memory")) return true;
+  return existsSync("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+}

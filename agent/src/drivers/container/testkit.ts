@@ -1,0 +1,131 @@
+// Real stand-ins for the image store and the network, so the driver's tests need neither: a layer
+// directory holding busybox-static, and a plain `ip netns` namespace per instance.
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chmod, copyFile, mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { InstanceSpec } from "../../driver";
+import type { ImageConfig, ImageStore, PulledImage } from "../../images/types";
+import type { Attachment, InstanceNetwork } from "../../net/types";
+import { defaultIdmapHelper } from "./driver";
+
+const run = promisify(execFile);
+const applets = [
+  "sh",
+  "sleep",
+  "echo",
+  "ls",
+  "cat",
+  "id",
+  "hostname",
+  "unshare",
+  "mount",
+  "head",
+  "tr",
+  "seq",
+  "wc",
+  "touch",
+  "grep",
+  "true",
+];
+
+/** Fails (never skips) with what to install when a host dependency is missing. */
+export function requireHostTools(): void {
+  const missing = ["/usr/sbin/runc", "/usr/bin/tini-static", "/bin/busybox"].filter((p) => !existsSync(p));
+  if (missing.length)
+    throw new Error(
+      `missing ${missing.join(", ")}: apt-get install -y --no-install-recommends runc tini busybox-static`,
+    );
+  const root = new URL("../../../../", import.meta.url).pathname;
+  execFileSync("make", ["-s", "-C", join(root, "native/idmap")], { stdio: "inherit" });
+  if (!existsSync(defaultIdmapHelper)) throw new Error(`make did not build ${defaultIdmapHelper}`);
+}
+
+/** One layer: busybox-static and its applets, an /etc/passwd, a sticky /tmp; owned by host root. */
+export async function busyboxLayer(dir: string): Promise<string> {
+  for (const d of ["bin", "etc", "tmp", "root"]) await mkdir(join(dir, d), { recursive: true });
+  await copyFile("/bin/busybox", join(dir, "bin/busybox"));
+  await chmod(join(dir, "bin/busybox"), 0o755);
+  for (const a of applets) await symlink("busybox", join(dir, "bin", a));
+  await writeFile(
+    join(dir, "etc/passwd"),
+    "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n",
+  );
+  await writeFile(join(dir, "etc/group"), "root:x:0:\nnogroup:x:65534:\n");
+  await chmod(join(dir, "tmp"), 0o1777);
+  return dir;
+}
+
+export class LayerImages implements ImageStore {
+  constructor(
+    private readonly layers: string[],
+    private readonly config: Partial<ImageConfig> = {},
+  ) {}
+  async ensure(_ref: string): Promise<PulledImage> {
+    const config: ImageConfig = {
+      env: [],
+      entrypoint: [],
+      cmd: ["sh"],
+      workingDir: "/",
+      user: "",
+      exposedPorts: [],
+      ...this.config,
+    };
+    return { digest: "sha256:test", config, layers: this.layers };
+  }
+  async mountInstance(): Promise<never> {
+    throw new Error("the container driver mounts its own idmapped overlay");
+  }
+  async unmountInstance(): Promise<void> {}
+}
+
+/** A bare namespace with loopback up: enough for the driver, no routing. */
+export class NetnsNetwork implements InstanceNetwork {
+  readonly names = new Set<string>();
+  async attach(opts: { instanceId: string }): Promise<Attachment> {
+    const name = `berth-ct-${opts.instanceId.slice(0, 8)}`;
+    if (!existsSync(`/run/netns/${name}`)) {
+      await run("ip", ["netns", "add", name]);
+      await run("ip", ["-n", name, "link", "set", "lo", "up"]);
+    }
+    this.names.add(name);
+    return {
+      netnsPath: `/run/netns/${name}`,
+      ip: "127.0.0.1",
+      prefixLen: 8,
+      gateway: "127.0.0.1",
+      endpoints: [],
+    };
+  }
+  async detach(instanceId: string): Promise<void> {
+    const name = `berth-ct-${instanceId.slice(0, 8)}`;
+    await run("ip", ["netns", "del", name]).catch(() => {});
+    this.names.delete(name);
+  }
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export function instanceSpec(
+  over: Partial<InstanceSpec> & { instanceId: string; tenantId: string },
+): InstanceSpec {
+  const extra = { volumes: [] };
+  const base = {
+    generation: 1,
+    deploymentId: "00000000-0000-4000-8000-000000000000",
+    name: "test",
+    image: "test/busybox",
+    command: [],
+    args: [],
+    env: {},
+    ports: [],
+    cpuMillis: 500,
+    memoryMiB: 64,
+    isolation: "container" as const,
+  };
+  return { ...extra, ...base, ...over } as InstanceSpec;
+}
