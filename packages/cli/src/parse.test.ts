@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { deploymentBody } from "./commands/deploy";
 import { parseExpiry } from "./commands/tokens";
 import { CliError } from "./errors";
-import { checkName, deriveName, parseEnv, parseIntFlag, parsePorts } from "./parse";
+import { checkName, deriveName, parseEnv, parseIntFlag, parsePorts, parseVolumes } from "./parse";
 
 const usage = (fn: () => unknown, flag: RegExp) => {
   try {
@@ -98,4 +98,21 @@ describe("numbers and the whole request body", () => {
       /^--isolation: "vm" must be one of container, microvm, unikernel/,
     );
   });
+});
+
+describe("--volume", () => {
+  it("reads NAME:/PATH with an optional size and ro", () => {
+    expect(parseVolumes(["data:/data", "cache:/var/cache:512", "conf:/srv/conf:ro", "x:/x:64:rw"])).toEqual([
+      { name: "data", mountPath: "/data", readOnly: false },
+      { name: "cache", mountPath: "/var/cache", sizeMiB: 512, readOnly: false },
+      { name: "conf", mountPath: "/srv/conf", readOnly: true },
+      { name: "x", mountPath: "/x", sizeMiB: 64, readOnly: false },
+    ]);
+  });
+  it.each(["data", "data:rel", "Data:/d", ":/d", "data:/d:big", "data:/d:ro:64"])(
+    "refuses %j naming --volume",
+    (raw) => {
+      usage(() => parseVolumes([raw]), /^--volume: /);
+    },
+  );
 });

@@ -44,6 +44,25 @@ export function parsePorts(values: readonly string[]): PortSpec[] {
   });
 }
 
+export type VolumeFlag = { name: string; mountPath: string; sizeMiB?: number; readOnly: boolean };
+
+/** `--volume NAME:/PATH[:SIZE_MiB][:ro]`, e.g. data:/data, data:/data:512, data:/srv:ro. */
+export function parseVolumes(values: readonly string[]): VolumeFlag[] {
+  return values.map((raw) => {
+    const m = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?):(\/[^:]*)(?::(\d+))?(?::(ro|rw))?$/.exec(raw.trim());
+    if (!m?.[1] || !m[3])
+      throw usageError(
+        `--volume: "${raw}" must be NAME:/PATH, optionally with :SIZE_MiB and :ro, e.g. data:/data:512`,
+      );
+    return {
+      name: m[1],
+      mountPath: m[3],
+      ...(m[4] ? { sizeMiB: Number(m[4]) } : {}),
+      readOnly: m[5] === "ro",
+    };
+  });
+}
+
 /** A whole number within bounds, for flags such as --replicas; names the flag when it is not. */
 export function parseIntFlag(
   flag: string,

@@ -26,6 +26,7 @@ const deployment = (instances: Instance[]): Deployment => ({
   args: [],
   env: {},
   ports: [],
+  volumes: [],
   cpuMillis: 500,
   memoryMiB: 256,
   replicas: instances.length,

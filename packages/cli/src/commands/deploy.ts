@@ -3,7 +3,16 @@ import type { Command } from "commander";
 import type { Env } from "../env";
 import { CliError } from "../errors";
 import { createOutput } from "../output";
-import { checkName, collect, deriveName, parseChoice, parseEnv, parseIntFlag, parsePorts } from "../parse";
+import {
+  checkName,
+  collect,
+  deriveName,
+  parseChoice,
+  parseEnv,
+  parseIntFlag,
+  parsePorts,
+  parseVolumes,
+} from "../parse";
 import { instanceColumns } from "../render";
 import { openSession, type Session, tenantPath } from "../session";
 import type { Deployment, Host } from "../types";
@@ -13,6 +22,7 @@ export type DeployFlags = {
   name?: string;
   isolation?: string;
   port?: string[];
+  volume?: string[];
   replicas?: string;
   env?: string[];
   cpu?: string;
@@ -29,6 +39,7 @@ export function deploymentBody(image: string, f: DeployFlags) {
     image,
     isolation: parseChoice("--isolation", f.isolation, ["container", "microvm", "unikernel"] as const),
     ports: parsePorts(f.port ?? []),
+    volumes: f.volume ? parseVolumes(f.volume) : undefined,
     env: parseEnv(f.env ?? []),
     replicas: parseIntFlag("--replicas", f.replicas, 0, 100),
     cpuMillis: parseIntFlag("--cpu", f.cpu, 10, 64_000),
@@ -53,6 +64,11 @@ export function registerDeploy(program: Command, env: Env) {
     .option("--name <name>", "deployment name (default: from the image, e.g. hello)")
     .option("--isolation <level>", "container, microvm or unikernel (default: the tenant's)")
     .option("--port <port>", "port to expose, e.g. 8080 or 53/udp; repeatable", collect)
+    .option(
+      "--volume <name:/path>",
+      "mount a volume (created on first use), e.g. data:/data[:SIZE_MiB][:ro]; repeatable",
+      collect,
+    )
     .option("--replicas <n>", "number of instances (default: 1)")
     .option("--env <KEY=VALUE>", "environment variable; repeatable", collect)
     .option("--cpu <millis>", "CPU per instance in millicpu (default: 500)")
