@@ -160,6 +160,23 @@ describe("OciImageStore", () => {
     expect(existsSync(join(store.layersDir, ".tmp-crashed"))).toBe(false);
   });
 
+  it("asks the registry again for tags with pullPolicy always, without downloading or unpacking again", async () => {
+    const { dataDir } = await newStore();
+    const events: ImageEvent[] = [];
+    const store = new OciImageStore({ dataDir, pullPolicy: "always", onEvent: (e) => events.push(e) });
+    const first = await store.ensure(HELLO);
+    const blobs = await blobCount(store);
+    expect(await store.ensure(HELLO)).toEqual(first);
+    expect(events.filter((e) => e.type === "pull")).toHaveLength(2);
+    expect(events.filter((e) => e.type === "unpack")).toHaveLength(2);
+    expect(await blobCount(store)).toBe(blobs);
+    // A digest never moves: it is not asked for again.
+    const byDigest = `${REGISTRY}/examples/hello@${first.digest}`;
+    await store.ensure(byDigest);
+    await store.ensure(byDigest);
+    expect(events.filter((e) => e.type === "pull")).toHaveLength(3);
+  });
+
   it("fails with an error that names the image", async () => {
     const { store } = await newStore();
     await expect(store.ensure("127.0.0.1:5000/Examples/Hello")).rejects.toThrow(
