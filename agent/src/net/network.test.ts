@@ -1,0 +1,260 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes, randomInt } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "./exec";
+import { type Attachment, bridgeName, createInstanceNetwork, netnsName, vethName } from "./index";
+import { deleteAll } from "./link";
+import { unpublish } from "./nft";
+
+// Real namespaces, veths, bridges and nftables. Names carry a random suffix and the pool and
+// port range are chosen at random, so parallel runs (and the driver's tests) do not collide.
+const sfx = randomBytes(4).toString("hex");
+const pool = `10.${100 + randomInt(100)}.0.0/16`;
+const portMin = 40000 + randomInt(200) * 50;
+const portRange = { min: portMin, max: portMin + 49 };
+const tenantA = `tA-${sfx}`;
+const tenantB = `tB-${sfx}`;
+const ids = { a1: `a1-${sfx}`, a2: `a2-${sfx}`, a3: `a3-${sfx}`, b1: `b1-${sfx}` };
+const http = [{ port: 8080, protocol: "tcp" as const }];
+
+let dataDir = "";
+let www = "";
+const att: Record<string, Attachment> = {};
+const children: ChildProcess[] = [];
+const servers: Server[] = [];
+const net = () => createInstanceNetwork({ dataDir, subnet: pool, portRange });
+
+/** Exit code of a command run inside an instance's namespace (never throws). */
+function inNs(id: string, args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    execFile("ip", ["netns", "exec", netnsName(id), ...args], { timeout: 10_000 }, (err) =>
+      resolve(err ? Number((err as { code?: unknown }).code) : 0),
+    );
+  });
+}
+// curl, not busybox wget (the static busybox's wget crashes here). Exit 28 is a connect timeout:
+// the packet was dropped silently, which is what the rules do (a refusal would be exit 7).
+const curl = (from: string, url: string) =>
+  inNs(from, ["curl", "-sf", "-o", "/dev/null", "--connect-timeout", "2", "-m", "4", url]);
+const TIMEOUT = 28;
+
+/** A TCP server on the host that counts connections: the stand-in for Postgres or Redis. */
+async function hostServer(host: string): Promise<{ port: number; hits: () => number }> {
+  let hits = 0;
+  const srv = createServer((s) => {
+    hits++;
+    s.end();
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, host, r));
+  const addr = srv.address();
+  if (!addr || typeof addr === "string") throw new Error("no address");
+  return { port: addr.port, hits: () => hits };
+}
+
+async function httpStatus(url: string): Promise<number> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+async function startHttpd(id: string): Promise<void> {
+  const child = spawn(
+    "ip",
+    ["netns", "exec", netnsName(id), "busybox", "httpd", "-f", "-p", "8080", "-h", www],
+    {
+      stdio: "ignore",
+    },
+  );
+  children.push(child);
+  const ip = att[id]?.ip;
+  for (let i = 0; i < 50; i++) {
+    if (await httpStatus(`http://${ip}:8080/`).catch(() => 0)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`httpd in ${id} did not start`);
+}
+
+const hostIp = Object.entries(networkInterfaces())
+  .filter(([name]) => !name.startsWith("bth-"))
+  .flatMap(([, addrs]) => addrs ?? [])
+  .find((a) => a.family === "IPv4" && !a.internal)?.address;
+
+beforeAll(async () => {
+  const tools: [string, string[], string][] = [
+    ["nft", ["--version"], "nftables"],
+    ["ip", ["-V"], "iproute2"],
+    ["busybox", ["true"], "busybox-static"],
+  ];
+  for (const [bin, args, pkg] of tools) {
+    await run(bin, args).catch((err) => {
+      throw new Error(`${bin} is missing: apt-get install -y --no-install-recommends ${pkg} (${err})`);
+    });
+  }
+  dataDir = await mkdtemp(join(tmpdir(), "berth-net-"));
+  www = join(dataDir, "www");
+  await run("mkdir", ["-p", www]);
+  await writeFile(join(www, "index.html"), "hello\n");
+});
+
+afterAll(async () => {
+  for (const c of children) c.kill("SIGKILL");
+  for (const s of servers) s.close();
+  const n = net();
+  for (const id of Object.values(ids)) await n.detach(id).catch(() => {});
+  // Whatever a failed run left behind, by name: never anything this file did not create.
+  const all = Object.values(ids);
+  await deleteAll({
+    links: [...all.map(vethName), bridgeName(tenantA), bridgeName(tenantB)],
+    netns: all.map(netnsName),
+  }).catch(() => {});
+  const ports = Object.values(att).map((a) => ({
+    protocol: "tcp",
+    hostPort: Number(a.endpoints[0]?.split(":")[1]),
+  }));
+  await unpublish({ ports, bridge: bridgeName(tenantA) }).catch(() => {});
+  await unpublish({ ports: [], bridge: bridgeName(tenantB) }).catch(() => {});
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe("instance networking (real namespaces and nftables)", () => {
+  it("attaches instances concurrently, each with its own namespace, address and host port", async () => {
+    const n = net();
+    const started = Date.now();
+    const [a1, a2, b1] = await Promise.all([
+      n.attach({ instanceId: ids.a1, tenantId: tenantA, ports: http }),
+      n.attach({ instanceId: ids.a2, tenantId: tenantA, ports: http }),
+      n.attach({ instanceId: ids.b1, tenantId: tenantB, ports: http }),
+    ]);
+    console.log(`3 concurrent attaches (first includes the ruleset): ${Date.now() - started} ms`);
+    if (!a1 || !a2 || !b1) throw new Error("attach returned nothing");
+    Object.assign(att, { [ids.a1]: a1, [ids.a2]: a2, [ids.b1]: b1 });
+    expect(a1.netnsPath).toBe(`/run/netns/${netnsName(ids.a1)}`);
+    expect(a1.gateway).toBe(a2.gateway);
+    expect(b1.gateway).not.toBe(a1.gateway);
+    expect(new Set([a1.ip, a2.ip, b1.ip]).size).toBe(3);
+    expect(new Set([...a1.endpoints, ...a2.endpoints, ...b1.endpoints]).size).toBe(3);
+    expect(a1.endpoints[0]).toMatch(/^127\.0\.0\.1:\d+$/);
+    for (const id of [ids.a1, ids.a2, ids.b1]) await startHttpd(id);
+  });
+
+  it("publishes the port on 127.0.0.1 and on the host's own address", async () => {
+    const ep = att[ids.a1]?.endpoints[0];
+    expect(await httpStatus(`http://${ep}/`)).toBe(200);
+    const hostPort = ep?.split(":")[1];
+    if (hostIp) expect(await httpStatus(`http://${hostIp}:${hostPort}/`)).toBe(200);
+  });
+
+  it("lets instances of one tenant talk and keeps tenants apart", async () => {
+    const [same, aToB, bToA, aToBGateway] = await Promise.all([
+      curl(ids.a1, `http://${att[ids.a2]?.ip}:8080/`),
+      curl(ids.a1, `http://${att[ids.b1]?.ip}:8080/`),
+      curl(ids.b1, `http://${att[ids.a1]?.ip}:8080/`),
+      // Not even another tenant's endpoint through the host: workloads get no hairpin.
+      curl(ids.a1, `http://${att[ids.b1]?.gateway}:${att[ids.b1]?.endpoints[0]?.split(":")[1]}/`),
+    ]);
+    expect(same).toBe(0);
+    expect(aToB).toBe(TIMEOUT);
+    expect(bToA).toBe(TIMEOUT);
+    expect(aToBGateway).toBe(TIMEOUT);
+  });
+
+  it("keeps workloads away from the host's services on every address", async () => {
+    const open = await hostServer("0.0.0.0");
+    const local = await hostServer("127.0.0.1");
+    const gw = att[ids.a1]?.gateway ?? "";
+    // Controls: the host itself reaches both servers.
+    await run("curl", ["-s", `http://127.0.0.1:${open.port}/`]).catch(() => {});
+    await run("curl", ["-s", `http://127.0.0.1:${local.port}/`]).catch(() => {});
+    expect([open.hits(), local.hits()]).toEqual([1, 1]);
+    // a3 routes 127.0.0.1 to the gateway, as a hostile workload could (route_localnet is on).
+    const a3 = await net().attach({ instanceId: ids.a3, tenantId: tenantA, ports: [] });
+    const lo = `ip route del local 127.0.0.0/8 table local; ip route del local 127.0.0.1 table local; ip route add 127.0.0.1/32 via ${a3.gateway} dev eth0`;
+    const codes = await Promise.all([
+      curl(ids.a1, `http://${gw}:${open.port}/`),
+      curl(ids.a1, `http://${gw}:5432/`),
+      curl(ids.a1, `http://${gw}:6379/`),
+      curl(ids.a1, `http://${gw}:3000/`),
+      ...(hostIp
+        ? [curl(ids.a1, `http://${hostIp}:${open.port}/`), curl(ids.a1, `http://${hostIp}:5432/`)]
+        : []),
+      inNs(ids.a3, [
+        "sh",
+        "-c",
+        `${lo} && exec curl -sf --connect-timeout 2 http://127.0.0.1:${local.port}/`,
+      ]),
+    ]);
+    expect(codes).toEqual(codes.map(() => TIMEOUT));
+    expect([open.hits(), local.hits()]).toEqual([1, 1]);
+    await net().detach(ids.a3);
+  });
+
+  it("finds the same attachment after a restart (new object, same data dir)", async () => {
+    const again = await net().attach({ instanceId: ids.a1, tenantId: tenantA, ports: http });
+    expect(again).toEqual(att[ids.a1]);
+    expect(await httpStatus(`http://${again.endpoints[0]}/`)).toBe(200);
+    await expect(net().attach({ instanceId: ids.a1, tenantId: tenantB, ports: http })).rejects.toThrow(
+      /already attached/,
+    );
+  });
+
+  it("detach removes namespace, veth, DNAT and, with the tenant's last instance, the bridge", async () => {
+    const n = net();
+    for (const c of children) c.kill("SIGKILL");
+    let t = Date.now();
+    await n.detach(ids.b1);
+    console.log(`detach: ${Date.now() - t} ms`);
+    expect(await linkNames()).not.toContain(bridgeName(tenantB));
+    expect(await linkNames()).toContain(bridgeName(tenantA));
+    t = Date.now();
+    await Promise.all([n.detach(ids.a1), n.detach(ids.a2), n.detach("never-attached")]);
+    console.log(`2 detaches: ${Date.now() - t} ms`);
+    const links = await linkNames();
+    const netns = await run("ip", ["netns", "list"]);
+    const table = await run("nft", ["list", "table", "inet", "berth"]);
+    for (const id of Object.values(ids)) {
+      expect(links).not.toContain(vethName(id));
+      expect(netns).not.toContain(netnsName(id));
+    }
+    for (const tn of [tenantA, tenantB]) {
+      expect(links).not.toContain(bridgeName(tn));
+      expect(table).not.toContain(bridgeName(tn));
+    }
+    for (const a of Object.values(att)) {
+      expect(table).not.toContain(`${a.ip} . 8080`);
+      expect(table).not.toMatch(new RegExp(`tcp \\. ${a.endpoints[0]?.split(":")[1]} :`));
+      await expect(httpStatus(`http://${a.endpoints[0]}/`)).rejects.toThrow();
+    }
+    const state = JSON.parse(await readFile(join(dataDir, "network.json"), "utf8"));
+    expect(state).toEqual({ version: 1, tenants: {}, instances: {} });
+  });
+
+  it("measures attach and detach of 10 instances", async () => {
+    const n = net();
+    const times: number[] = [];
+    const perf = Array.from({ length: 10 }, (_, i) => `p${i}-${sfx}`);
+    try {
+      for (const id of perf) {
+        const t = Date.now();
+        await n.attach({ instanceId: id, tenantId: tenantA, ports: http });
+        times.push(Date.now() - t);
+      }
+      const d = Date.now();
+      for (const id of perf) await n.detach(id);
+      const sorted = [...times].sort((x, y) => x - y);
+      console.log(`attach p50 ${sorted[5]} ms, max ${sorted[9]} ms; detach avg ${(Date.now() - d) / 10} ms`);
+    } finally {
+      for (const id of perf) await n.detach(id).catch(() => {});
+    }
+    expect(await linkNames()).not.toContain(bridgeName(tenantA));
+  });
+});
+
+async function linkNames(): Promise<string[]> {
+  const out = await run("ip", ["-o", "link", "show"]);
+  return out.split("\n").map((l) => l.split(": ")[1]?.split("@")[0] ?? "");
+}
