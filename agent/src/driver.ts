@@ -3,7 +3,7 @@
 import type { InstanceSpecDto, IsolationLevel } from "@berth/contracts";
 
 /** What the control plane sends for one instance (GET /api/v1/agent/instances/{id}). */
-export type InstanceSpec = InstanceSpecDto;
+export type InstanceSpec = Omit<InstanceSpecDto, "volumes"> & { volumes?: InstanceSpecDto["volumes"] };
 
 export type InstanceStatus = {
   instanceId: string;

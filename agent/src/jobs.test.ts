@@ -40,6 +40,7 @@ const specOf = (generation = 1): InstanceSpecDto => ({
   cpuMillis: 100,
   memoryMiB: 64,
   isolation: "container",
+  volumes: [],
 });
 
 const job = (data: unknown) => ({ id: "j", data }) as Job;
