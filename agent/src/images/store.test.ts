@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -175,6 +176,31 @@ describe("OciImageStore", () => {
     await store.ensure(byDigest);
     await store.ensure(byDigest);
     expect(events.filter((e) => e.type === "pull")).toHaveLength(3);
+  });
+
+  it("refuses a config whose diff ids would point outside the store", async () => {
+    const { store, dataDir } = await newStore();
+    await store.ensure(HELLO); // creates the layout
+    const put = async (value: unknown) => {
+      const text = JSON.stringify(value);
+      const digest = `sha256:${createHash("sha256").update(text).digest("hex")}`;
+      await writeFile(store.layout.blobPath(digest), text);
+      return { digest, size: text.length };
+    };
+    const config = await put({ rootfs: { type: "layers", diff_ids: ["sha256:../../../etc"] } });
+    const layer = await put({});
+    const manifest = await put({
+      schemaVersion: 2,
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+      layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...layer }],
+    });
+    const ref = `${REGISTRY}/evil/escape:latest`;
+    await store.layout.tag(ref, { mediaType: "application/vnd.oci.image.manifest.v1+json", ...manifest });
+    await expect(store.ensure(ref)).rejects.toThrow(
+      /image 127.0.0.1:5000\/evil\/escape:latest: unsupported diff id/,
+    );
+    await expect(store.mountInstance("evil", ref)).rejects.toThrow(/unsupported diff id/);
+    expect(existsSync(join(dataDir, "instances/evil/merged/passwd"))).toBe(false);
   });
 
   it("fails with an error that names the image", async () => {

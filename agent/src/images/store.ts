@@ -11,7 +11,7 @@ import { isMountPoint, mountOverlay, unmount } from "./overlay";
 import { type ImageRef, parseRef } from "./ref";
 import { skopeoPull } from "./skopeo";
 import type { ImageConfig, ImageStore, InstanceRootfs, PulledImage, RegistryCredentials } from "./types";
-import { unpackLayer } from "./unpack";
+import { layerDirName, unpackLayer } from "./unpack";
 
 export type ImageEvent =
   | { type: "pull"; ref: string; digest: string; ms: number }
@@ -131,7 +131,8 @@ export class OciImageStore implements ImageStore {
         const diffId = diffIds[i] as string;
         return this.layerLock.run(diffId, async () => {
           const t0 = performance.now();
-          const dir = join(this.layersDir, diffId.replace(/^sha256:/, ""));
+          // Checked before it becomes a path: the config comes from the registry, not from us.
+          const dir = join(this.layersDir, layerDirName(diffId));
           if (existsSync(dir)) return dir;
           await unpackLayer({
             blob: this.layout.blobPath(layer.digest),
