@@ -18,7 +18,9 @@ const portMin = 40000 + randomInt(200) * 50;
 const portRange = { min: portMin, max: portMin + 49 };
 const tenantA = `tA-${sfx}`;
 const tenantB = `tB-${sfx}`;
-const ids = { a1: `a1-${sfx}`, a2: `a2-${sfx}`, a3: `a3-${sfx}`, b1: `b1-${sfx}` };
+const ids = { a1: `a1-${sfx}`, a2: `a2-${sfx}`, a3: `a3-${sfx}`, b1: `b1-${sfx}`, k1: `k1-${sfx}` };
+// "Another machine": a namespace routed to the host over its own veth (not a berth link).
+const client = { netns: `berthc-${sfx}`, link: `bxc${sfx}`, net: `172.30.${randomInt(256)}` };
 const http = [{ port: 8080, protocol: "tcp" as const }];
 
 let dataDir = "";
@@ -109,8 +111,8 @@ afterAll(async () => {
   // Whatever a failed run left behind, by name: never anything this file did not create.
   const all = Object.values(ids);
   await deleteAll({
-    links: [...all.map(vethName), bridgeName(tenantA), bridgeName(tenantB)],
-    netns: all.map(netnsName),
+    links: [...all.map(vethName), bridgeName(tenantA), bridgeName(tenantB), client.link],
+    netns: [...all.map(netnsName), client.netns],
   }).catch(() => {});
   const ports = Object.values(att).map((a) => ({
     protocol: "tcp",
@@ -147,6 +149,73 @@ describe("instance networking (real namespaces and nftables)", () => {
     expect(await httpStatus(`http://${ep}/`)).toBe(200);
     const hostPort = ep?.split(":")[1];
     if (hostIp) expect(await httpStatus(`http://${hostIp}:${hostPort}/`)).toBe(200);
+  });
+
+  it("publishes the port to other machines (prerouting DNAT and forwarding)", async () => {
+    await run("ip", ["-batch", "-"], {
+      input: [
+        `netns add ${client.netns}`,
+        `link add ${client.link} up type veth peer name eth0 netns ${client.netns}`,
+        `addr add ${client.net}.1/30 dev ${client.link}`,
+        "",
+      ].join("\n"),
+    });
+    await run("ip", ["-n", client.netns, "-batch", "-"], {
+      input: `addr add ${client.net}.2/30 dev eth0\nlink set eth0 up\nroute add default via ${client.net}.1\n`,
+    });
+    const hostPort = att[ids.a1]?.endpoints[0]?.split(":")[1];
+    const code = await new Promise<number>((resolve) =>
+      execFile(
+        "ip",
+        [
+          "netns",
+          "exec",
+          client.netns,
+          "curl",
+          "-sf",
+          "-o",
+          "/dev/null",
+          "-m",
+          "4",
+          `http://${client.net}.1:${hostPort}/`,
+        ],
+        (err) => resolve(err ? Number((err as { code?: unknown }).code) : 0),
+      ),
+    );
+    expect(code).toBe(0);
+    await deleteAll({ links: [client.link], netns: [client.netns] });
+  });
+
+  it("keeps endpoints serving after kill -9 of the process that attached them", async () => {
+    const script = join(dataDir, "attach.mts");
+    const mod = new URL("./index.ts", import.meta.url).pathname;
+    await writeFile(
+      script,
+      `import { createInstanceNetwork } from ${JSON.stringify(mod)};
+const n = createInstanceNetwork({ dataDir: ${JSON.stringify(dataDir)}, subnet: "${pool}", portRange: ${JSON.stringify(portRange)} });
+const a = await n.attach({ instanceId: "${ids.k1}", tenantId: "${tenantA}", ports: [{ port: 8080, protocol: "tcp" }] });
+console.log(JSON.stringify(a));
+setInterval(() => {}, 1000);
+`,
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(child);
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout?.on("data", (d) => {
+        out += d;
+        if (out.includes("\n")) resolve(out.split("\n")[0] ?? "");
+      });
+      child.once("exit", () => reject(new Error(`attach process exited early: ${out}`)));
+    });
+    child.kill("SIGKILL");
+    att[ids.k1] = JSON.parse(line) as Attachment;
+    await startHttpd(ids.k1);
+    expect(await httpStatus(`http://${att[ids.k1]?.endpoints[0]}/`)).toBe(200);
+    // The restarted agent finds it as it was.
+    expect(await net().attach({ instanceId: ids.k1, tenantId: tenantA, ports: http })).toEqual(att[ids.k1]);
   });
 
   it("lets instances of one tenant talk and keeps tenants apart", async () => {
@@ -211,8 +280,8 @@ describe("instance networking (real namespaces and nftables)", () => {
     expect(await linkNames()).not.toContain(bridgeName(tenantB));
     expect(await linkNames()).toContain(bridgeName(tenantA));
     t = Date.now();
-    await Promise.all([n.detach(ids.a1), n.detach(ids.a2), n.detach("never-attached")]);
-    console.log(`2 detaches: ${Date.now() - t} ms`);
+    await Promise.all([n.detach(ids.a1), n.detach(ids.a2), n.detach(ids.k1), n.detach("never-attached")]);
+    console.log(`3 detaches: ${Date.now() - t} ms`);
     const links = await linkNames();
     const netns = await run("ip", ["netns", "list"]);
     const table = await run("nft", ["list", "table", "inet", "berth"]);

@@ -69,6 +69,8 @@ export function rulesetScript(opts: { outbound: boolean }): string {
       `oifname ${br} ct state established,related accept`,
       // Nothing else enters a tenant network: not another tenant, not another machine.
       `oifname ${br} drop`,
+      // Replies of published ports to clients in private ranges (the LAN) and of outbound traffic.
+      `iifname ${br} ct state established,related accept`,
       `iifname ${br} meta nfproto ipv6 drop`,
       `iifname ${br} ip daddr { ${NON_PUBLIC.join(", ")} } drop`,
       `iifname ${br} ${opts.outbound ? "accept" : "drop"}`,
