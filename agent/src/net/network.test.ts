@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
+import { createSocket } from "node:dgram";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
@@ -18,7 +19,14 @@ const portMin = 40000 + randomInt(200) * 50;
 const portRange = { min: portMin, max: portMin + 49 };
 const tenantA = `tA-${sfx}`;
 const tenantB = `tB-${sfx}`;
-const ids = { a1: `a1-${sfx}`, a2: `a2-${sfx}`, a3: `a3-${sfx}`, b1: `b1-${sfx}`, k1: `k1-${sfx}` };
+const ids = {
+  a1: `a1-${sfx}`,
+  a2: `a2-${sfx}`,
+  a3: `a3-${sfx}`,
+  b1: `b1-${sfx}`,
+  k1: `k1-${sfx}`,
+  u1: `u1-${sfx}`,
+};
 // "Another machine": a namespace routed to the host over its own veth (not a berth link).
 const client = { netns: `berthc-${sfx}`, link: `bxc${sfx}`, net: `172.30.${randomInt(256)}` };
 const http = [{ port: 8080, protocol: "tcp" as const }];
@@ -184,6 +192,29 @@ describe("instance networking (real namespaces and nftables)", () => {
     );
     expect(code).toBe(0);
     await deleteAll({ links: [client.link], netns: [client.netns] });
+  });
+
+  it("publishes UDP ports too (an echo server in the namespace answers through the endpoint)", async () => {
+    const u = await net().attach({
+      instanceId: ids.u1,
+      tenantId: tenantB,
+      ports: [{ port: 9000, protocol: "udp" }],
+    });
+    const echo = `const s=require("dgram").createSocket("udp4");s.on("message",(m,r)=>s.send(m,r.port,r.address));s.bind(9000,()=>console.log("up"))`;
+    const child = spawn("ip", ["netns", "exec", netnsName(ids.u1), process.execPath, "-e", echo], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(child);
+    await new Promise((r) => child.stdout?.once("data", r));
+    const [host, port] = (u.endpoints[0] ?? "").split(":");
+    const sock = createSocket("udp4");
+    const reply = new Promise<string>((resolve) => sock.once("message", (m) => resolve(String(m))));
+    sock.send(`ping-${sfx}`, Number(port), host);
+    const got = await Promise.race([reply, new Promise((r) => setTimeout(() => r("no reply"), 3000))]);
+    sock.close();
+    child.kill("SIGKILL");
+    expect(got).toBe(`ping-${sfx}`);
+    await net().detach(ids.u1);
   });
 
   it("keeps endpoints serving after kill -9 of the process that attached them", async () => {
