@@ -8,7 +8,7 @@ import { ImageError } from "./errors";
 import { exec } from "./exec";
 import { isMountPoint } from "./overlay";
 import { type ImageEvent, OciImageStore } from "./store";
-import { HELLO, NOTES, pushWhiteoutImage, REGISTRY, requireExampleImages } from "./testing";
+import { HELLO, NOTES, pushEscapeImage, pushWhiteoutImage, REGISTRY, requireExampleImages } from "./testing";
 
 const dirs: string[] = [];
 const stores: OciImageStore[] = [];
@@ -132,6 +132,30 @@ describe("OciImageStore", () => {
     expect(existsSync(join(rootfs, "etc/gone.txt"))).toBe(false);
     expect(existsSync(join(rootfs, "etc/kept.txt"))).toBe(true);
     expect((await readdir(join(rootfs, "opq"))).sort()).toEqual(["new.txt"]);
+  });
+
+  it("refuses a layer that writes through its own symlink to outside its directory", async () => {
+    const outside = await mkdtemp(join(tmpdir(), "berth-outside-"));
+    dirs.push(outside);
+    const ref = await pushEscapeImage("symlink", outside);
+    const { store } = await newStore();
+    // GNU tar extracts a symlink that points out of the tree last, as a placeholder file first:
+    // the file "through" it finds no directory, and the layer fails instead of escaping.
+    await expect(store.ensure(ref)).rejects.toThrow(
+      /image 127.0.0.1:5000\/berth-test\/escape-symlink:latest: tar failed: .*link\/pwned/,
+    );
+    expect(await readdir(outside)).toEqual([]);
+  });
+
+  it("refuses a layer with a member that climbs out with ..", async () => {
+    const ref = await pushEscapeImage("dotdot", tmpdir());
+    const { store } = await newStore();
+    await expect(store.ensure(ref)).rejects.toThrow(
+      /image 127.0.0.1:5000\/berth-test\/escape-dotdot:latest: tar failed: .*contains '\.\.'/,
+    );
+    expect(existsSync(join(tmpdir(), "pwned-dotdot"))).toBe(false);
+    expect(existsSync("/pwned-dotdot")).toBe(false);
+    expect((await readdir(store.layersDir)).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
   });
 
   it("pulls and unpacks once when many instances of one image start at once", async () => {

@@ -126,7 +126,9 @@ export class OciImageStore implements ImageStore {
       throw new Error(
         `the manifest has ${manifest.layers.length} layers, the config ${diffIds.length} diff ids`,
       );
-    const layers = await Promise.all(
+    // allSettled: when one layer fails, the others still finish (or clean up) before ensure
+    // returns, so no unpack goes on behind the caller's back.
+    const settled = await Promise.allSettled(
       manifest.layers.map((layer, i) => {
         const diffId = diffIds[i] as string;
         return this.layerLock.run(diffId, async () => {
@@ -145,6 +147,9 @@ export class OciImageStore implements ImageStore {
         });
       }),
     );
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
+    const layers = settled.map((s) => (s as PromiseFulfilledResult<string>).value);
     return { digest: desc.digest, config: imageConfig(config), layers };
   }
 

@@ -1,7 +1,7 @@
 // Test helpers: the local registry that `npm run setup` starts, and images built on the spot.
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { execOk } from "./exec";
 
 export const REGISTRY = "127.0.0.1:5000";
@@ -24,33 +24,29 @@ export async function requireExampleImages(): Promise<void> {
 }
 
 /**
- * Pushes an image whose second layer deletes a file of the first (`.wh.gone.txt`) and makes a
- * directory opaque (`.wh..wh..opq`), as a Dockerfile's `RUN rm` and `RUN rm -rf dir && mkdir dir` do.
+ * Pushes `berth-test/NAME:latest`: a first layer made by umoci from `files` (path -> content),
+ * then the tar archive that `topLayer(dir)` writes and returns (added verbatim, as a registry
+ * could serve it). One fixed tag per name, overwritten by every run, so nothing piles up.
  */
-export async function pushWhiteoutImage(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "berth-wh-"));
+async function pushTestImage(
+  name: string,
+  files: Record<string, string>,
+  topLayer: (dir: string) => Promise<string>,
+): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "berth-img-"));
   try {
     const layout = join(dir, "oci");
     const bundle = join(dir, "bundle");
     await execOk("umoci", ["init", "--layout", layout]);
     await execOk("umoci", ["new", "--image", `${layout}:t`]);
     await execOk("umoci", ["unpack", "--image", `${layout}:t`, bundle]);
-    await mkdir(join(bundle, "rootfs/etc"), { recursive: true });
-    await mkdir(join(bundle, "rootfs/opq"), { recursive: true });
-    await writeFile(join(bundle, "rootfs/etc/gone.txt"), "deleted by the upper layer\n");
-    await writeFile(join(bundle, "rootfs/etc/kept.txt"), "kept\n");
-    await writeFile(join(bundle, "rootfs/opq/old.txt"), "hidden by the opaque directory\n");
+    for (const [file, content] of Object.entries(files)) {
+      await mkdir(dirname(join(bundle, "rootfs", file)), { recursive: true });
+      await writeFile(join(bundle, "rootfs", file), content);
+    }
     await execOk("umoci", ["repack", "--image", `${layout}:t`, bundle]);
-    const top = join(dir, "top");
-    await mkdir(join(top, "etc"), { recursive: true });
-    await mkdir(join(top, "opq"), { recursive: true });
-    await writeFile(join(top, "etc/.wh.gone.txt"), "");
-    await writeFile(join(top, "opq/.wh..wh..opq"), "");
-    await writeFile(join(top, "opq/new.txt"), "new\n");
-    await execOk("tar", ["-C", top, "--numeric-owner", "-cf", join(dir, "top.tar"), "etc", "opq"]);
-    await execOk("umoci", ["raw", "add-layer", "--image", `${layout}:t`, join(dir, "top.tar")]);
-    // One fixed tag, overwritten by every run, so test images do not pile up in the registry.
-    const ref = `${REGISTRY}/berth-test/whiteout:latest`;
+    await execOk("umoci", ["raw", "add-layer", "--image", `${layout}:t`, await topLayer(dir)]);
+    const ref = `${REGISTRY}/berth-test/${name}:latest`;
     await execOk("skopeo", [
       "copy",
       "--quiet",
@@ -62,4 +58,50 @@ export async function pushWhiteoutImage(): Promise<string> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * An image whose second layer deletes a file of the first (`.wh.gone.txt`) and makes a directory
+ * opaque (`.wh..wh..opq`), as a Dockerfile's `RUN rm` and `RUN rm -rf dir && mkdir dir` do.
+ */
+export function pushWhiteoutImage(): Promise<string> {
+  const files = { "etc/gone.txt": "deleted above\n", "etc/kept.txt": "kept\n", "opq/old.txt": "hidden\n" };
+  return pushTestImage("whiteout", files, async (dir) => {
+    const top = join(dir, "top");
+    await mkdir(join(top, "etc"), { recursive: true });
+    await mkdir(join(top, "opq"), { recursive: true });
+    await writeFile(join(top, "etc/.wh.gone.txt"), "");
+    await writeFile(join(top, "opq/.wh..wh..opq"), "");
+    await writeFile(join(top, "opq/new.txt"), "new\n");
+    await execOk("tar", ["-C", top, "--numeric-owner", "-cf", join(dir, "top.tar"), "etc", "opq"]);
+    return join(dir, "top.tar");
+  });
+}
+
+/**
+ * An image whose second layer tries to write outside the directory it is unpacked into: with
+ * "symlink", a symlink to `outside` then a file through it; with "dotdot", a member named `../..`.
+ */
+export function pushEscapeImage(kind: "symlink" | "dotdot", outside: string): Promise<string> {
+  return pushTestImage(`escape-${kind}`, { "etc/ok.txt": "ok\n" }, async (dir) => {
+    const top = join(dir, "top");
+    await mkdir(top, { recursive: true });
+    await writeFile(join(top, "pwned"), "escaped\n");
+    const tar = join(dir, "top.tar");
+    if (kind === "symlink") {
+      await symlink(outside, join(top, "link"));
+      await execOk("tar", ["-C", top, "-cf", tar, "link"]);
+      await execOk("tar", ["-C", top, "-rf", tar, "--transform=s,^pwned$,link/pwned,", "pwned"]);
+    } else {
+      await execOk("tar", [
+        "-C",
+        top,
+        "-cf",
+        tar,
+        "--transform=s,^pwned$,../../../../pwned-dotdot,",
+        "pwned",
+      ]);
+    }
+    return tar;
+  });
 }
