@@ -9,7 +9,15 @@ import type { InstanceSpec, InstanceStatus } from "../../driver";
 import { createLog } from "../../log";
 import { ContainerDriver } from "./driver";
 import { idRangeBase, idRangeSize } from "./ids";
-import { busyboxLayer, instanceSpec, LayerImages, NetnsNetwork, requireHostTools, tempDir } from "./testkit";
+import {
+  busyboxLayer,
+  instanceSpec,
+  LayerImages,
+  NetnsNetwork,
+  requireHostTools,
+  serverLayer,
+  tempDir,
+} from "./testkit";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tenant = randomUUID();
@@ -19,10 +27,10 @@ const network = new NetnsNetwork();
 let driver: ContainerDriver;
 const started: string[] = [];
 
-function newDriver(pidsLimit?: number) {
+function newDriver(pidsLimit?: number, imageStore: LayerImages = images) {
   return new ContainerDriver({
     dataDir: join(data, "agent"),
-    images,
+    images: imageStore,
     network,
     log: createLog({ level: "warn" }),
     ...(pidsLimit ? { pidsLimit } : {}),
@@ -119,11 +127,12 @@ describe("the container driver with runc", () => {
 
   it("reports the workload's exit code; the image is read-only below, /tmp writable, seccomp denies unshare and mount", async () => {
     const { id } = await start(
-      "touch /tmp/x && echo tmp=ok; echo hi > /bin/new && echo bin=ok; unshare -U true; echo unshare=$?; mount -t tmpfs none /tmp; echo mount=$?; exit 7",
+      "echo owner=$(stat -c %u:%g /bin/busybox); touch /tmp/x && echo tmp=ok; echo hi > /bin/new && echo bin=ok; unshare -U true; echo unshare=$?; mount -t tmpfs none /tmp; echo mount=$?; exit 7",
     );
     const s = await ended(id);
     expect(s).toMatchObject({ state: "exited", exitCode: 7 });
     const text = await consoleText(id);
+    expect(text).toContain("owner=0:0"); // host root's files are root's inside (idmapped layers)
     expect(text).toContain("tmp=ok");
     expect(text).toContain("bin=ok"); // written to the instance's upper layer...
     expect(existsSync(join(data, "layer0/bin/new"))).toBe(false); // ...never to the image's layer
@@ -148,6 +157,7 @@ describe("the container driver with runc", () => {
     const killMs = performance.now() - t0;
     console.log(`stop after grace 700 ms: ${killMs.toFixed(0)} ms`);
     expect(b).toMatchObject({ state: "stopped", exitCode: 137 });
+    expect(b.reason).toBeUndefined();
     expect(killMs).toBeGreaterThanOrEqual(700);
     expect(killMs).toBeLessThan(3000);
     expect(await driver.inspect(stubborn.id)).toMatchObject({ state: "stopped", exitCode: 137 });
@@ -158,7 +168,7 @@ describe("the container driver with runc", () => {
       memoryMiB: 16,
     });
     const s = await ended(id);
-    expect(s).toMatchObject({ state: "exited", exitCode: 137 });
+    expect(s).toMatchObject({ state: "exited", exitCode: 137, reason: "OOMKilled" });
     expect(await consoleText(id)).not.toContain("survived");
   });
 
@@ -207,6 +217,34 @@ describe("the container driver with runc", () => {
     const stopped = await second.stop(id, 2000);
     expect(stopped).toMatchObject({ state: "stopped", exitCode: 143 });
     expect(await readFile(join(data, "agent/instances", id, "console.log"), "utf8")).toContain("before");
+  });
+
+  it("serves HTTP from a static C server on a two-layer image, inside its network namespace", async () => {
+    const twoLayers = new LayerImages([join(data, "layer0"), await serverLayer(join(data, "layer1"))], {
+      entrypoint: ["/srv/server"],
+      cmd: ["8080"],
+    });
+    const d = newDriver(undefined, twoLayers);
+    const { id, status } = await start("", { command: [], ports: [{ port: 8080, protocol: "tcp" }] }, d);
+    expect(status.state).toBe("running");
+    const get = () =>
+      execFileSync(
+        "ip",
+        ["netns", "exec", `berth-ct-${id.slice(0, 8)}`, "busybox", "wget", "-qO-", "http://127.0.0.1:8080/"],
+        {
+          encoding: "utf8",
+        },
+      );
+    expect(
+      await until(async () => {
+        try {
+          return get();
+        } catch {
+          return undefined;
+        }
+      }),
+    ).toBe("hello\n");
+    expect(await d.stop(id, 2000)).toMatchObject({ state: "stopped", exitCode: 143 });
   });
 
   it("follows the console log while the workload writes", async () => {

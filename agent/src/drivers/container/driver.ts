@@ -1,8 +1,9 @@
 // The `container` isolation level: an OCI runtime spec run by runc, one supervisor per container.
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, open, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import type { Driver, InstanceSpec, InstanceStatus } from "../../driver";
 import type { ImageStore } from "../../images/types";
 import type { Log } from "../../log";
@@ -40,6 +41,7 @@ type InstanceRecord = {
   stopped?: { exitCode?: number; at: string };
 };
 
+const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const defaultIdmapHelper = new URL("../../../../native/idmap/build/berth-idmap", import.meta.url)
@@ -111,6 +113,7 @@ export class ContainerDriver implements Driver {
     if (current && !(await this.isStopped(id))) await this.teardown(id, 0);
     await rm(p.exit, { force: true });
     await rm(p.pid, { force: true });
+    await rm(join(p.dir, "oom"), { force: true });
     await mkdir(p.bundle, { recursive: true });
     // The tenant's root must traverse to its rootfs (runc mounts it from inside the user namespace).
     for (const d of [this.o.dataDir, join(this.o.dataDir, "instances"), p.dir]) await chmod(d, 0o711);
@@ -265,8 +268,15 @@ export class ContainerDriver implements Driver {
   /** The workload exited, or runc failed before it ran (then there is no pid file). */
   private async ended(record: InstanceRecord, exitCode: number): Promise<InstanceStatus> {
     const base = this.base(record);
-    if (existsSync(this.paths(record.instanceId).pid))
-      return { ...base, state: "exited", exitCode, ...exitReason(exitCode) };
+    if (existsSync(this.paths(record.instanceId).pid)) {
+      const oom = exitCode === 137 && (await this.oomKilled(record.instanceId));
+      return {
+        ...base,
+        state: "exited",
+        exitCode,
+        ...(oom ? { reason: "OOMKilled" } : exitReason(exitCode)),
+      };
+    }
     const text = (await readText(this.paths(record.instanceId).console)) ?? "";
     const runcError = text
       .split("\n")
@@ -277,6 +287,26 @@ export class ContainerDriver implements Driver {
       state: "failed",
       reason: `runc: ${runcError?.replace(/^.*msg=/, "") ?? `exit ${exitCode}`}`,
     };
+  }
+
+  /**
+   * Whether the kernel's OOM killer ended the workload. runc removes the cgroup (and its oom_kill
+   * counter) as the container ends, so the kernel log's line naming the cgroup is the witness;
+   * the answer is kept in a file so the log is read once per instance.
+   */
+  private async oomKilled(id: string): Promise<boolean> {
+    const file = join(this.dir(id), "oom");
+    const known = await readText(file);
+    if (known !== null) return known.trim() === "yes";
+    const kernelLog = await run("dmesg", [], { maxBuffer: 64 * 1024 * 1024 }).then(
+      (r) => r.stdout,
+      () => "",
+    );
+    const oom = kernelLog
+      .split("\n")
+      .some((l) => l.includes("oom-kill:") && l.includes(`_memcg=/berth/${id},`));
+    await writeAtomic(file, oom ? "yes" : "no");
+    return oom;
   }
 
   async list(): Promise<InstanceStatus[]> {

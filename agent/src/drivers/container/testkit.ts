@@ -2,7 +2,7 @@
 // directory holding busybox-static, and a plain `ip netns` namespace per instance.
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -55,6 +55,39 @@ export async function busyboxLayer(dir: string): Promise<string> {
   );
   await writeFile(join(dir, "etc/group"), "root:x:0:\nnogroup:x:65534:\n");
   await chmod(join(dir, "tmp"), 0o1777);
+  return dir;
+}
+
+// A static C HTTP server: one answer per connection, on the port of its first argument.
+const serverSource = `
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(argc > 1 ? atoi(argv[1]) : 8080) };
+  if (bind(s, (struct sockaddr *)&a, sizeof a) || listen(s, 16)) return 1;
+  const char *r = "HTTP/1.0 200 OK\\r\\nContent-Length: 6\\r\\n\\r\\nhello\\n";
+  for (;;) {
+    int c = accept(s, 0, 0);
+    char buf[1024];
+    if (c < 0) continue;
+    (void)!read(c, buf, sizeof buf);
+    (void)!write(c, r, strlen(r));
+    close(c);
+  }
+}
+`;
+
+/** A second layer holding /srv/server, built with the machine's gcc. */
+export async function serverLayer(dir: string): Promise<string> {
+  await mkdir(join(dir, "srv"), { recursive: true });
+  await writeFile(join(dir, "server.c"), serverSource);
+  await run("gcc", ["-static", "-O2", "-o", join(dir, "srv/server"), join(dir, "server.c")]);
+  await rm(join(dir, "server.c"));
   return dir;
 }
 
