@@ -19,6 +19,7 @@ const portMin = 40000 + randomInt(200) * 50;
 const portRange = { min: portMin, max: portMin + 49 };
 const tenantA = `tA-${sfx}`;
 const tenantB = `tB-${sfx}`;
+const tenantC = `tC-${sfx}`;
 const ids = {
   a1: `a1-${sfx}`,
   a2: `a2-${sfx}`,
@@ -26,6 +27,7 @@ const ids = {
   b1: `b1-${sfx}`,
   k1: `k1-${sfx}`,
   u1: `u1-${sfx}`,
+  r1: `r1-${sfx}`,
 };
 // "Another machine": a namespace routed to the host over its own veth (not a berth link).
 const client = { netns: `berthc-${sfx}`, link: `bxc${sfx}`, net: `172.30.${randomInt(256)}` };
@@ -119,7 +121,7 @@ afterAll(async () => {
   // Whatever a failed run left behind, by name: never anything this file did not create.
   const all = Object.values(ids);
   await deleteAll({
-    links: [...all.map(vethName), bridgeName(tenantA), bridgeName(tenantB), client.link],
+    links: [...all.map(vethName), bridgeName(tenantA), bridgeName(tenantB), bridgeName(tenantC), client.link],
     netns: [...all.map(netnsName), client.netns],
   }).catch(() => {});
   const ports = Object.values(att).map((a) => ({
@@ -300,6 +302,29 @@ setInterval(() => {}, 1000);
     await expect(net().attach({ instanceId: ids.a1, tenantId: tenantB, ports: http })).rejects.toThrow(
       /already attached/,
     );
+  });
+
+  it("re-creates an attachment whose kernel state was lost (a reboot), by attach or restore", async () => {
+    const first = await net().attach({ instanceId: ids.r1, tenantId: tenantC, ports: http });
+    const hostPort = Number(first.endpoints[0]?.split(":")[1]);
+    const wipe = async () => {
+      await deleteAll({ links: [vethName(ids.r1), bridgeName(tenantC)], netns: [netnsName(ids.r1)] });
+      await unpublish({ bridge: bridgeName(tenantC), ports: [{ protocol: "tcp", hostPort }] });
+    };
+    const present = async () => {
+      const inside = await run("ip", ["-n", netnsName(ids.r1), "-br", "addr", "show", "eth0"]);
+      const map = await run("nft", ["list", "map", "inet", "berth", "published"]);
+      return inside.includes(first.ip) && map.includes(`tcp . ${hostPort} : ${first.ip} . 8080`);
+    };
+    await wipe();
+    expect(await net().attach({ instanceId: ids.r1, tenantId: tenantC, ports: http })).toEqual(first);
+    expect(await present()).toBe(true);
+    await wipe();
+    await net().restore();
+    expect(await present()).toBe(true);
+    expect(await linkNames()).toContain(bridgeName(tenantC));
+    await net().detach(ids.r1);
+    expect(await linkNames()).not.toContain(bridgeName(tenantC));
   });
 
   it("detach removes namespace, veth, DNAT and, with the tenant's last instance, the bridge", async () => {

@@ -19,7 +19,7 @@ import {
 } from "./alloc";
 import { NetCommandError } from "./exec";
 import { deleteAll, enableForwarding, ensureBridge, ensureVethNetns, linkExists, NETNS_DIR } from "./link";
-import { BRIDGE_PREFIX, installRuleset, isConflict, publish, unpublish } from "./nft";
+import { BRIDGE_PREFIX, installRuleset, isConflict, isMissing, publish, unpublish } from "./nft";
 import type { Attachment, InstanceNetwork, PortRequest } from "./types";
 
 export type InstanceNetworkOptions = {
@@ -71,6 +71,12 @@ export type TenantNetwork = InstanceNetwork & {
   }): Promise<Reservation>;
   /** The ids attached, for reconciliation against what the agent should run. */
   list(): Promise<string[]>;
+  /**
+   * Reinstalls the ruleset and re-creates whatever of every recorded attachment is missing: for
+   * the agent's start and its periodic reconciliation (after a reboot, or after something ran
+   * `nft flush ruleset`, e.g. a restart of Debian's nftables.service).
+   */
+  restore(): Promise<void>;
 };
 
 const hash = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -100,7 +106,8 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
     return next;
   };
 
-  async function load(): Promise<NetState> {
+  async function load(opts: { reinstall?: boolean } = {}): Promise<NetState> {
+    if (opts.reinstall) ready = null;
     if (!ready) {
       ready = (async () => {
         await installRuleset({ outbound }).catch((err) => {
@@ -179,6 +186,10 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
         try {
           await publish({ bridge, ip, ports });
         } catch (err) {
+          if (isMissing(err) && attempt === 0) {
+            await load({ reinstall: true }); // the table was flushed under us
+            continue;
+          }
           if (!isConflict(err) || attempt >= 5) throw err;
           for (const p of ports) avoid.add(`${p.protocol}/${p.hostPort}`);
           continue;
@@ -232,6 +243,16 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
     return { res, fresh: !known };
   }
 
+  async function plugVeth(instanceId: string, res: Reservation): Promise<void> {
+    await ensureVethNetns({
+      netns: netnsName(instanceId),
+      hostIf: vethName(instanceId),
+      bridge: res.bridge,
+      cidr: `${res.ip}/${res.prefixLen}`,
+      gateway: res.gateway,
+    });
+  }
+
   async function releaseLocked(instanceId: string): Promise<void> {
     const s = await load();
     const r = s.instances[instanceId];
@@ -265,13 +286,7 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
         const hostIf = vethName(o.instanceId);
         const { res, fresh } = await reserveLocked({ ...o, hostIf, netns });
         try {
-          await ensureVethNetns({
-            netns,
-            hostIf,
-            bridge: res.bridge,
-            cidr: `${res.ip}/${res.prefixLen}`,
-            gateway: res.gateway,
-          });
+          await plugVeth(o.instanceId, res);
         } catch (err) {
           // A fresh attach that failed leaves nothing behind; a repair that failed keeps its record.
           if (fresh) await releaseLocked(o.instanceId).catch(() => {});
@@ -295,6 +310,17 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
       }),
 
     list: () => serial(async () => Object.keys((await load()).instances)),
+
+    restore: () =>
+      serial(async () => {
+        const s = await load({ reinstall: true });
+        bridgesReady.clear();
+        for (const [instanceId, r] of Object.entries(s.instances)) {
+          const { res } = await reserveLocked({ instanceId, tenantId: r.tenantId, ports: r.ports });
+          // Only attachments this module plugged (a veth) are re-plugged; a tap is its owner's.
+          if (r.netns) await plugVeth(instanceId, res);
+        }
+      }),
   };
 }
 

@@ -123,4 +123,5 @@ export async function unpublish(opts: { bridge?: string; ports: { protocol: stri
   }
 }
 
-const isMissing = (err: unknown) => err instanceof Error && /No such file or directory/.test(err.message);
+export const isMissing = (err: unknown) =>
+  err instanceof Error && /No such file or directory/.test(err.message);
