@@ -69,6 +69,17 @@ export class Layout {
     await this.writeIndex(index);
   }
 
+  /** Removes refName from the index (the store's "index" lock too); unknown names are fine. */
+  async untag(refName: string): Promise<void> {
+    const index = JSON.parse(await readFile(this.index, "utf8")) as Index;
+    const kept = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== refName);
+    if (kept.length !== index.manifests.length) await this.writeIndex({ ...index, manifests: kept });
+  }
+
+  async descriptors(): Promise<Descriptor[]> {
+    return (JSON.parse(await readFile(this.index, "utf8")) as Index).manifests;
+  }
+
   private async writeIndex(index: Index): Promise<void> {
     // Rename over the old file: a crash leaves the old index or the new one, never half of one.
     const tmp = `${this.index}.tmp-${process.pid}`;

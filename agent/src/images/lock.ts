@@ -14,3 +14,39 @@ export class KeyedLock {
     return next;
   }
 }
+
+/**
+ * Many shared holders or one exclusive holder: pulls and mounts share the store, garbage
+ * collection has it alone. A waiting exclusive holder stops new shared ones, so it cannot starve.
+ * Not reentrant: a shared holder must not ask again (an exclusive waiter in between deadlocks).
+ */
+export class SharedExclusiveLock {
+  private holders = 0;
+  private drained: (() => void) | null = null;
+  private exclusive: Promise<void> | null = null;
+
+  async shared<T>(task: () => Promise<T>): Promise<T> {
+    while (this.exclusive) await this.exclusive;
+    this.holders++;
+    try {
+      return await task();
+    } finally {
+      this.holders--;
+      if (this.holders === 0) this.drained?.();
+    }
+  }
+
+  async alone<T>(task: () => Promise<T>): Promise<T> {
+    while (this.exclusive) await this.exclusive;
+    let release = () => {};
+    this.exclusive = new Promise<void>((r) => (release = r));
+    try {
+      if (this.holders > 0) await new Promise<void>((r) => (this.drained = r));
+      this.drained = null;
+      return await task();
+    } finally {
+      this.exclusive = null;
+      release();
+    }
+  }
+}

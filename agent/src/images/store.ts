@@ -5,8 +5,9 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { ImageError } from "./errors";
+import { collectGarbage, type GarbageReport } from "./gc";
 import { type Descriptor, Layout, type Manifest, type OciConfig } from "./layout";
-import { KeyedLock } from "./lock";
+import { KeyedLock, SharedExclusiveLock } from "./lock";
 import { isMountPoint, mountOverlay, unmount } from "./overlay";
 import { type ImageRef, parseRef } from "./ref";
 import { skopeoPull } from "./skopeo";
@@ -45,6 +46,7 @@ export class OciImageStore implements ImageStore {
   private readonly layerLock = new KeyedLock();
   private readonly instanceLock = new KeyedLock();
   private readonly indexLock = new KeyedLock();
+  private readonly gcLock = new SharedExclusiveLock();
 
   constructor(private readonly opts: OciImageStoreOptions) {
     this.opts = { ...opts, dataDir: resolve(opts.dataDir) };
@@ -72,11 +74,16 @@ export class OciImageStore implements ImageStore {
   async ensure(ref: string, opts: { credentials?: RegistryCredentials } = {}): Promise<PulledImage> {
     const r = parseRef(ref);
     await this.init();
+    return this.gcLock.shared(() => this.ensureHeld(r, opts.credentials));
+  }
+
+  /** ensure, for callers that already hold the store (the lock is not reentrant). */
+  private ensureHeld(r: ImageRef, credentials?: RegistryCredentials): Promise<PulledImage> {
     return this.refLock.run(r.canonical, async () => {
       try {
         const refresh = this.opts.pullPolicy === "always" && !r.digest;
         const desc =
-          (!refresh && (await this.layout.lookup(r.canonical))) || (await this.pull(r, opts.credentials));
+          (!refresh && (await this.layout.lookup(r.canonical))) || (await this.pull(r, credentials));
         return await this.materialize(r, desc);
       } catch (e) {
         if (e instanceof ImageError) throw e;
@@ -159,30 +166,35 @@ export class OciImageStore implements ImageStore {
     opts: { credentials?: RegistryCredentials } = {},
   ): Promise<InstanceRootfs> {
     const dir = this.instanceDir(instanceId);
-    return this.instanceLock.run(instanceId, async () => {
-      const merged = join(dir, "merged");
-      const record = join(dir, "image.json");
-      if ((await isMountPoint(merged)) && existsSync(record)) {
-        return { rootfs: merged, image: JSON.parse(await readFile(record, "utf8")) as PulledImage };
-      }
-      const image = await this.ensure(ref, opts);
-      const upper = join(dir, "upper");
-      const work = join(dir, "work");
-      for (const d of [upper, work, merged]) await mkdir(d, { recursive: true });
-      const cwd = this.opts.dataDir;
-      // overlayfs lists the top layer first; an image without layers still needs one lower.
-      let lowers = image.layers.map((l) => relative(cwd, l)).reverse();
-      if (!lowers.length) {
-        await mkdir(join(dir, "empty"), { recursive: true });
-        lowers = [relative(cwd, join(dir, "empty"))];
-      }
-      if (!(await isMountPoint(merged))) {
-        await mountOverlay({ cwd, lowers, upper: relative(cwd, upper), work: relative(cwd, work), merged });
-      }
-      await writeFile(record, JSON.stringify(image));
-      this.opts.onEvent?.({ type: "mount", instanceId, ref: parseRef(ref).canonical });
-      return { rootfs: merged, image };
-    });
+    const r = parseRef(ref);
+    await this.init();
+    return this.instanceLock.run(instanceId, () =>
+      this.gcLock.shared(async () => {
+        const merged = join(dir, "merged");
+        const record = join(dir, "image.json");
+        if ((await isMountPoint(merged)) && existsSync(record)) {
+          return { rootfs: merged, image: JSON.parse(await readFile(record, "utf8")) as PulledImage };
+        }
+        const image = await this.ensureHeld(r, opts.credentials);
+        const upper = join(dir, "upper");
+        const work = join(dir, "work");
+        for (const d of [upper, work, merged]) await mkdir(d, { recursive: true });
+        const cwd = this.opts.dataDir;
+        // overlayfs lists the top layer first; an image without layers still needs one lower.
+        let lowers = image.layers.map((l) => relative(cwd, l)).reverse();
+        if (!lowers.length) {
+          await mkdir(join(dir, "empty"), { recursive: true });
+          lowers = [relative(cwd, join(dir, "empty"))];
+        }
+        // Recorded before the mount: garbage collection keeps the layers of every recorded instance.
+        await writeFile(record, JSON.stringify(image));
+        if (!(await isMountPoint(merged))) {
+          await mountOverlay({ cwd, lowers, upper: relative(cwd, upper), work: relative(cwd, work), merged });
+        }
+        this.opts.onEvent?.({ type: "mount", instanceId, ref: r.canonical });
+        return { rootfs: merged, image };
+      }),
+    );
   }
 
   async unmountInstance(instanceId: string, opts: { remove: boolean }): Promise<void> {
@@ -192,6 +204,27 @@ export class OciImageStore implements ImageStore {
       if (await isMountPoint(merged)) await unmount(merged);
       if (opts.remove) await rm(dir, { recursive: true, force: true });
     });
+  }
+
+  /** Drops a reference from the index; its blobs and layers go at the next collectGarbage. */
+  async forget(ref: string): Promise<void> {
+    const r = parseRef(ref);
+    await this.init();
+    await this.gcLock.shared(() =>
+      this.refLock.run(r.canonical, () => this.indexLock.run("index", () => this.layout.untag(r.canonical))),
+    );
+  }
+
+  /**
+   * Deletes the blobs no reference in the index needs, and the layer directories that neither
+   * an indexed image nor a recorded instance (mounted or kept) uses. Runs alone: pulls and
+   * mounts wait for it, and it waits for those in progress.
+   */
+  async collectGarbage(): Promise<GarbageReport> {
+    await this.init();
+    return this.gcLock.alone(() =>
+      collectGarbage({ layout: this.layout, layersDir: this.layersDir, instancesDir: this.instancesDir }),
+    );
   }
 
   /** The instance's directory (upper, work, merged); the id becomes a path, so it is checked. */
