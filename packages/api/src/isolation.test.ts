@@ -94,6 +94,7 @@ const cases: Record<string, Case> = {
   },
   "deployments.rollback": { scoped: true, ...byDeployment },
   "deployments.revisions": { scoped: true, ...byDeployment },
+  "deployments.logs": { scoped: true, ...byDeployment },
   "deployments.start": { scoped: true, ...byDeployment },
   "instances.list": { scoped: true, ...byDeployment },
   "audit.list": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },

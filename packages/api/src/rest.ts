@@ -1,6 +1,7 @@
 import { createOpenApiFetchHandler, generateOpenApiDocument, type OpenApiMeta } from "trpc-to-openapi";
 import { createContext } from "./context";
 import type { Deps } from "./deps";
+import { deploymentLogs, isLogsFollow } from "./logs-stream";
 import { router as appRouterRef } from "./rest-router";
 import { describeIssues } from "./trpc";
 
@@ -74,6 +75,8 @@ export async function handleRest(deps: Deps, req: Request): Promise<Response> {
   if (req.method === "GET" && new URL(req.url).pathname === `${REST_PREFIX}/openapi.json`) {
     return Response.json(cachedDocument(deps.baseURL));
   }
+  const follow = isLogsFollow(req);
+  if (follow) return deploymentLogs(deps, req, follow);
   if (req.method === "GET" || req.method === "DELETE") {
     // trpc-to-openapi gathers query parameters in a plain object, where `constructor`, `toString`
     // or `__proto__` already exist: such a parameter crashed it into a 500.

@@ -108,6 +108,10 @@ const rules: Record<string, Rule> = {
     access: "viewer",
     input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),
   },
+  "deployments.logs": {
+    access: "viewer",
+    input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),
+  },
   "instances.list": {
     access: "viewer",
     input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),

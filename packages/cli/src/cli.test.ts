@@ -1,7 +1,7 @@
 // End to end: the real `berth` binary, as a child process, against the real REST API (handleRest
 // over node:http) on a real Postgres and Redis. The harness is test-only; the CLI itself speaks
 // nothing but HTTP.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { handleRest } from "@berth/api";
 import { callerFor, createHarness, type Harness, makeTenant, signUp } from "@berth/api/testing";
+import { logStreamKey } from "@berth/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deployment, Token } from "./types";
 
@@ -32,12 +33,21 @@ function serve(harness: Harness): Promise<Server> {
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
       headers.append(req.rawHeaders[i] ?? "", req.rawHeaders[i + 1] ?? "");
     const hasBody = req.method !== "GET" && req.method !== "HEAD" && chunks.length > 0;
+    const abort = new AbortController();
     const response = await handleRest(
       harness.deps,
-      new Request(url, { method: req.method, headers, body: hasBody ? Buffer.concat(chunks) : undefined }),
+      new Request(url, {
+        method: req.method,
+        headers,
+        body: hasBody ? Buffer.concat(chunks) : undefined,
+        signal: abort.signal,
+      }),
     );
     res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
+    // streamed, not buffered: `logs -f` is a server-sent event stream that does not end
+    res.on("close", () => abort.abort());
+    if (response.body) for await (const chunk of response.body) res.write(chunk);
+    res.end();
   });
   return new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(s)));
 }
@@ -213,21 +223,61 @@ describe("berth against the real API", () => {
     expect(json<Deployment>(byId).name).toBe("hello");
   });
 
-  it("says there are no logs while nothing has run, and that the server serves none once something has", async () => {
+  it("says there are no logs while nothing has run; prints them, and follows them, once something has", async () => {
     const [r, f] = await Promise.all([berth(["logs", "hello"]), berth(["logs", "hello", "-f"])]);
     expect(r).toMatchObject({ code: 0, stdout: "no logs: no instance of hello has run yet\n" });
     expect(f.code).toBe(0);
     expect(f.stdout).toContain("following is not possible until an instance runs");
 
+    // what an agent does: the instance ran on a host, which shipped its output to Redis
+    const host = await h.deps.db.host.create({
+      data: {
+        name: "n1",
+        address: "127.0.0.1",
+        isolationLevels: ["container"],
+        cpuMillis: 1000,
+        memoryMiB: 1024,
+        maxInstances: 4,
+      },
+    });
     await h.deps.db.instance.updateMany({
       where: { deployment: { name: "waiter" } },
-      data: { state: "exited", exitCode: 0 },
+      data: { state: "exited", exitCode: 0, hostId: host.id },
     });
-    const ran = await berth(["logs", "waiter"]);
-    expect(ran).toMatchObject({
-      code: 0,
-      stdout: `no logs: the server at ${base} does not serve logs yet\n`,
+    const [instance] = await h.deps.db.instance.findMany({ where: { deployment: { name: "waiter" } } });
+    const key = logStreamKey(h.queuePrefix, host.id, instance?.id ?? "");
+    for (const line of ["starting", "waiting…"]) await h.deps.redis.xadd(key, "*", "line", line);
+
+    expect(await berth(["logs", "waiter"])).toMatchObject({ code: 0, stdout: "starting\nwaiting…\n" });
+    const asJson = json<{ lines: string[] }>(await berth(["logs", "waiter", "--json"]));
+    expect(asJson.lines).toEqual(["starting", "waiting…"]);
+
+    const child = spawn(process.execPath, [bin, "logs", "waiter", "-f"], {
+      env: {
+        NODE_ENV: "test",
+        PATH: process.env.PATH ?? "",
+        HOME: dir,
+        BERTH_CONFIG: join(dir, "config.json"),
+      },
     });
+    try {
+      let out = "";
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+      });
+      const seen = async (text: string) => {
+        for (const deadline = Date.now() + 10_000; !out.includes(text); ) {
+          if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(text)} in ${JSON.stringify(out)}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      await seen("waiting…\n");
+      await h.deps.redis.xadd(key, "*", "line", "done waiting");
+      await seen("done waiting\n");
+      expect(out).toBe("starting\nwaiting…\ndone waiting\n");
+    } finally {
+      child.kill();
+    }
   });
 
   it("scales, stops and starts a deployment", async () => {

@@ -3,11 +3,12 @@ import type { Client } from "./client";
 type OpenApiDocument = { paths?: Record<string, unknown> };
 
 /**
- * The log API does not exist yet, so `berth logs` asks the server's OpenAPI document
- * (GET /api/v1/openapi.json) whether it has grown one: the first path ending in `/logs` under a
- * deployment, e.g. `/tenants/{tenantId}/deployments/{deploymentId}/logs`, is used as is, for
- * lines (JSON) and, with `follow=true` and `Accept: text/event-stream`, as a server-sent event
- * stream. When the document is missing or has no such path, the caller falls back to a notice.
+ * `berth logs` finds the log route in the server's OpenAPI document (GET /api/v1/openapi.json), so
+ * it works with servers older than the log API too: the first path ending in `/logs` under a
+ * deployment, `/tenants/{tenantId}/deployments/{deploymentId}/logs` today, is used as is, for lines
+ * (JSON `{ lines: [{ instanceId, ts, line }] }`) and, with `follow=true` and
+ * `Accept: text/event-stream`, as a server-sent event stream. When the document is missing or has
+ * no such path, the caller falls back to a notice.
  */
 export async function findLogsRoute(client: Client): Promise<string | null> {
   let doc: OpenApiDocument;

@@ -1,6 +1,8 @@
 import {
   createDeploymentInput,
   deploymentDto,
+  deploymentLogsDto,
+  deploymentLogsInput,
   deploymentRef,
   instanceDto,
   revisionDto,
@@ -18,6 +20,7 @@ import {
   listInstances,
 } from "../services/deployments";
 import { scaleDeployment, startDeployment, stopDeployment } from "../services/lifecycle";
+import { readDeploymentLogs } from "../services/logs";
 import { listRevisions, rollbackDeployment, updateDeployment } from "../services/rollout";
 import { router, tenantProcedure } from "../trpc";
 
@@ -216,6 +219,29 @@ export const deploymentsRouter = router({
     .input(deploymentRef)
     .output(z.array(revisionDto))
     .query(({ ctx, input }) => listRevisions({ scope: ctx.scope, deploymentId: input.deploymentId })),
+  logs: tenantProcedure("viewer")
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/tenants/{tenantId}/deployments/{deploymentId}/logs",
+        tags,
+        summary: "The last lines its instances wrote (stdout and stderr)",
+        description:
+          "With `follow=true` and `Accept: text/event-stream`: server-sent events, one per line (`data` is a line object as below), the last `tail` lines first, then each new line as it is shipped, instances that appear later included.",
+        protect: true,
+      },
+    })
+    .input(deploymentLogsInput)
+    .output(deploymentLogsDto)
+    .query(async ({ ctx, input }) => {
+      const { lines } = await readDeploymentLogs({
+        scope: ctx.scope,
+        redis: ctx.redis,
+        prefix: ctx.queuePrefix,
+        ...input,
+      });
+      return { lines };
+    }),
 });
 
 export const instancesRouter = router({
