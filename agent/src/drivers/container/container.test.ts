@@ -219,6 +219,18 @@ describe("the container driver with runc", () => {
     expect(await readFile(join(data, "agent/instances", id, "console.log"), "utf8")).toContain("before");
   });
 
+  it("learns the exit code of a container that ends after its adoption, with its lines logged", async () => {
+    const { id } = await start("echo one; sleep 0.5; echo two; exit 3");
+    const second = newDriver();
+    expect((await second.inspect(id))?.state).toBe("running");
+    const s = await until(async () => {
+      const x = await second.inspect(id);
+      return x?.state === "exited" ? x : undefined;
+    });
+    expect(s).toMatchObject({ exitCode: 3, reason: "exited with code 3" });
+    expect(await readFile(join(data, "agent/instances", id, "console.log"), "utf8")).toBe("one\ntwo\n");
+  });
+
   it("serves HTTP from a static C server on a two-layer image, inside its network namespace", async () => {
     const twoLayers = new LayerImages([join(data, "layer0"), await serverLayer(join(data, "layer1"))], {
       entrypoint: ["/srv/server"],

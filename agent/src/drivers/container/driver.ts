@@ -24,6 +24,7 @@ export type ContainerDriverOptions = {
   runcPath?: string;
   tiniPath?: string;
   idmapHelper?: string;
+  shimPath?: string;
   pidsLimit?: number;
   /** How long start waits for runc to report the container running. */
   startTimeoutMs?: number;
@@ -44,8 +45,9 @@ type InstanceRecord = {
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export const defaultIdmapHelper = new URL("../../../../native/idmap/build/berth-idmap", import.meta.url)
-  .pathname;
+const repoRoot = new URL("../../../../", import.meta.url).pathname;
+export const defaultIdmapHelper = join(repoRoot, "native/idmap/build/berth-idmap");
+export const defaultShim = join(repoRoot, "native/shim/build/berth-shim");
 
 export class ContainerDriver implements Driver {
   readonly levels = ["container"] as const;
@@ -62,6 +64,7 @@ export class ContainerDriver implements Driver {
       runcPath: opts.runcPath ?? "/usr/sbin/runc",
       tiniPath: opts.tiniPath ?? "/usr/bin/tini-static",
       idmapHelper: opts.idmapHelper ?? defaultIdmapHelper,
+      shimPath: opts.shimPath ?? defaultShim,
       pidsLimit: opts.pidsLimit ?? 512,
       startTimeoutMs: opts.startTimeoutMs ?? 15_000,
     };
@@ -196,17 +199,17 @@ export class ContainerDriver implements Driver {
     }
   }
 
+  /**
+   * The shim (native/shim) runs `runc create` and `runc start`, waits for the container as its
+   * subreaper and writes the exit code. Detached in its own session, it outlives the agent, and so
+   * does the container, whose stdout and stderr are the shim's: console.log, opened O_APPEND.
+   */
   private async spawnSupervisor(id: string): Promise<void> {
     const p = this.paths(id);
-    // O_APPEND: the supervisor and runc write straight to the file, so nothing is lost while the agent is down.
     const fh = await open(p.console, "a", 0o640);
     try {
-      const [cmd, ...args] = this.runc.supervisorScript(id, p.bundle, p.exit, p.pid);
-      const child = spawn(cmd as string, args, {
-        detached: true,
-        stdio: ["ignore", fh.fd, fh.fd],
-        cwd: p.dir,
-      });
+      const args = [this.o.runcPath, this.runc.root, p.bundle, id, p.pid, p.exit];
+      const child = spawn(this.o.shimPath, args, { detached: true, stdio: ["ignore", fh.fd, fh.fd] });
       child.unref();
     } finally {
       await fh.close();
@@ -290,21 +293,27 @@ export class ContainerDriver implements Driver {
   }
 
   /**
-   * Whether the kernel's OOM killer ended the workload. runc removes the cgroup (and its oom_kill
-   * counter) as the container ends, so the kernel log's line naming the cgroup is the witness;
-   * the answer is kept in a file so the log is read once per instance.
+   * Whether the kernel's OOM killer ended the workload: the cgroup's oom_kill counter (v1
+   * memory.oom_control, v2 memory.events), which lasts until `runc delete`; after that, the kernel
+   * log's line naming the cgroup. The answer is kept in a file, so this runs once per instance.
    */
   private async oomKilled(id: string): Promise<boolean> {
     const file = join(this.dir(id), "oom");
     const known = await readText(file);
     if (known !== null) return known.trim() === "yes";
-    const kernelLog = await run("dmesg", [], { maxBuffer: 64 * 1024 * 1024 }).then(
-      (r) => r.stdout,
-      () => "",
-    );
-    const oom = kernelLog
-      .split("\n")
-      .some((l) => l.includes("oom-kill:") && l.includes(`_memcg=/berth/${id},`));
+    const counters =
+      (await readText(`/sys/fs/cgroup/memory/berth/${id}/memory.oom_control`).catch(() => null)) ??
+      (await readText(`/sys/fs/cgroup/berth/${id}/memory.events`).catch(() => null));
+    let oom: boolean;
+    if (counters !== null) {
+      oom = Number(counters.match(/^oom_kill (\d+)/m)?.[1] ?? 0) > 0;
+    } else {
+      const kernelLog = await run("dmesg", [], { maxBuffer: 64 * 1024 * 1024 }).then(
+        (r) => r.stdout,
+        () => "",
+      );
+      oom = kernelLog.split("\n").some((l) => l.includes("oom-kill:") && l.includes(`_memcg=/berth/${id},`));
+    }
     await writeAtomic(file, oom ? "yes" : "no");
     return oom;
   }

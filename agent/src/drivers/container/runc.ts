@@ -44,19 +44,4 @@ export class Runc {
   async delete(id: string): Promise<void> {
     await this.exec(["delete", "--force", id]).catch(() => {});
   }
-
-  /**
-   * The supervisor: `runc run` in the foreground waits for the container (it is its subreaper) and
-   * exits with the workload's code (128+signal when killed); the shell then writes that code to a
-   * file. runc writes the pid file once the container exists: without it, runc itself failed. Detached in its own session, it outlives the agent, and so does the container.
-   */
-  supervisorScript(id: string, bundle: string, exitFile: string, pidFile: string): string[] {
-    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const script = [
-      `${q(this.bin)} --root ${q(this.root)} run --bundle ${q(bundle)} --pid-file ${q(pidFile)} ${q(id)} </dev/null`,
-      `echo $? > ${q(`${exitFile}.tmp`)}`,
-      `mv ${q(`${exitFile}.tmp`)} ${q(exitFile)}`,
-    ].join("; ");
-    return ["/bin/sh", "-c", script];
-  }
 }

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import type { InstanceSpec } from "../../driver";
 import type { ImageConfig, ImageStore, PulledImage } from "../../images/types";
 import type { Attachment, InstanceNetwork } from "../../net/types";
-import { defaultIdmapHelper } from "./driver";
+import { defaultIdmapHelper, defaultShim } from "./driver";
 
 const run = promisify(execFile);
 const applets = [
@@ -39,8 +39,10 @@ export function requireHostTools(): void {
       `missing ${missing.join(", ")}: apt-get install -y --no-install-recommends runc tini busybox-static`,
     );
   const root = new URL("../../../../", import.meta.url).pathname;
-  execFileSync("make", ["-s", "-C", join(root, "native/idmap")], { stdio: "inherit" });
-  if (!existsSync(defaultIdmapHelper)) throw new Error(`make did not build ${defaultIdmapHelper}`);
+  for (const dir of ["native/idmap", "native/shim"])
+    execFileSync("make", ["-s", "-C", join(root, dir)], { stdio: "inherit" });
+  for (const bin of [defaultIdmapHelper, defaultShim])
+    if (!existsSync(bin)) throw new Error(`make did not build ${bin}`);
 }
 
 /** One layer: busybox-static and its applets, an /etc/passwd, a sticky /tmp; owned by host root. */
