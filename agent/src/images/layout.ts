@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { ImageConfig } from "./types";
 
 export const REF_NAME = "org.opencontainers.image.ref.name";
 
@@ -86,4 +87,17 @@ export class Layout {
     await writeFile(tmp, JSON.stringify(index));
     await rename(tmp, this.index);
   }
+}
+
+/** The parts of an image config the drivers need, with the spec's defaults for absent fields. */
+export function imageConfig(c: OciConfig): ImageConfig {
+  const cfg = c.config ?? {};
+  return {
+    env: cfg.Env ?? [],
+    entrypoint: cfg.Entrypoint ?? [],
+    cmd: cfg.Cmd ?? [],
+    workingDir: cfg.WorkingDir ?? "",
+    user: cfg.User ?? "",
+    exposedPorts: Object.keys(cfg.ExposedPorts ?? {}),
+  };
 }

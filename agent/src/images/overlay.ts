@@ -1,5 +1,6 @@
 // Per-instance overlay mounts: the image's layers as lower directories, the instance's own upper.
-import { readFile, realpath } from "node:fs/promises";
+import { mkdir, readFile, realpath } from "node:fs/promises";
+import { join, relative } from "node:path";
 import { exec, lastLines } from "./exec";
 
 /** mountinfo escapes space, tab, newline and backslash as octal. */
@@ -33,6 +34,25 @@ export async function mountOverlay(o: {
   if (options.length > 4000) throw new Error(`too many layers for one overlay mount (${o.lowers.length})`);
   const r = await exec("mount", ["-t", "overlay", "overlay", "-o", options, o.merged], { cwd: o.cwd });
   if (r.code !== 0) throw new Error(`mount overlay on ${o.merged} failed: ${lastLines(r.stderr)}`);
+}
+
+/** Mounts DIR/merged over the layers (lowest first) with DIR/upper; nothing if already mounted. */
+export async function mountInstanceOverlay(o: { storeDir: string; instanceDir: string; layers: string[] }) {
+  const [upper, work, merged] = ["upper", "work", "merged"].map((d) => join(o.instanceDir, d)) as [
+    string,
+    string,
+    string,
+  ];
+  for (const d of [upper, work, merged]) await mkdir(d, { recursive: true });
+  if (await isMountPoint(merged)) return;
+  const cwd = o.storeDir;
+  // overlayfs lists the top layer first; an image without layers still needs one lower.
+  let lowers = o.layers.map((l) => relative(cwd, l)).reverse();
+  if (!lowers.length) {
+    await mkdir(join(o.instanceDir, "empty"), { recursive: true });
+    lowers = [relative(cwd, join(o.instanceDir, "empty"))];
+  }
+  await mountOverlay({ cwd, lowers, upper: relative(cwd, upper), work: relative(cwd, work), merged });
 }
 
 /** Unmounts, retrying briefly while it is busy (a process of the instance still exiting). */

@@ -3,15 +3,15 @@
 // Layout on disk: docs/images.md.
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { ImageError } from "./errors";
 import { collectGarbage, type GarbageReport } from "./gc";
-import { type Descriptor, Layout, type Manifest, type OciConfig } from "./layout";
+import { type Descriptor, imageConfig, Layout, type Manifest, type OciConfig } from "./layout";
 import { KeyedLock, SharedExclusiveLock } from "./lock";
-import { isMountPoint, mountOverlay, unmount } from "./overlay";
+import { isMountPoint, mountInstanceOverlay, unmount } from "./overlay";
 import { type ImageRef, parseRef } from "./ref";
 import { skopeoPull } from "./skopeo";
-import type { ImageConfig, ImageStore, InstanceRootfs, PulledImage, RegistryCredentials } from "./types";
+import type { ImageStore, InstanceRootfs, PulledImage, RegistryCredentials } from "./types";
 import { layerDirName, unpackLayer } from "./unpack";
 
 export type ImageEvent =
@@ -176,21 +176,10 @@ export class OciImageStore implements ImageStore {
           return { rootfs: merged, image: JSON.parse(await readFile(record, "utf8")) as PulledImage };
         }
         const image = await this.ensureHeld(r, opts.credentials);
-        const upper = join(dir, "upper");
-        const work = join(dir, "work");
-        for (const d of [upper, work, merged]) await mkdir(d, { recursive: true });
-        const cwd = this.opts.dataDir;
-        // overlayfs lists the top layer first; an image without layers still needs one lower.
-        let lowers = image.layers.map((l) => relative(cwd, l)).reverse();
-        if (!lowers.length) {
-          await mkdir(join(dir, "empty"), { recursive: true });
-          lowers = [relative(cwd, join(dir, "empty"))];
-        }
         // Recorded before the mount: garbage collection keeps the layers of every recorded instance.
+        await mkdir(dir, { recursive: true });
         await writeFile(record, JSON.stringify(image));
-        if (!(await isMountPoint(merged))) {
-          await mountOverlay({ cwd, lowers, upper: relative(cwd, upper), work: relative(cwd, work), merged });
-        }
+        await mountInstanceOverlay({ storeDir: this.opts.dataDir, instanceDir: dir, layers: image.layers });
         this.opts.onEvent?.({ type: "mount", instanceId, ref: r.canonical });
         return { rootfs: merged, image };
       }),
@@ -233,16 +222,4 @@ export class OciImageStore implements ImageStore {
       throw new Error(`invalid instance id ${JSON.stringify(instanceId)}`);
     return join(this.instancesDir, instanceId);
   }
-}
-
-function imageConfig(c: OciConfig): ImageConfig {
-  const cfg = c.config ?? {};
-  return {
-    env: cfg.Env ?? [],
-    entrypoint: cfg.Entrypoint ?? [],
-    cmd: cfg.Cmd ?? [],
-    workingDir: cfg.WorkingDir ?? "",
-    user: cfg.User ?? "",
-    exposedPorts: Object.keys(cfg.ExposedPorts ?? {}),
-  };
 }
