@@ -73,6 +73,8 @@ export const netState = z.strictObject({
   /** tenant id → index of its subnet in the pool and its bridge's name. */
   tenants: z.record(z.string(), z.strictObject({ index: z.number().int().min(0), bridge: z.string() })),
   instances: z.record(z.string(), instanceRecord),
+  /** Where the next host port search starts (round robin over the range). */
+  nextPort: z.number().int().optional(),
 });
 export type NetState = z.infer<typeof netState>;
 

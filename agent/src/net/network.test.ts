@@ -304,6 +304,24 @@ setInterval(() => {}, 1000);
     );
   });
 
+  it("shares one state file safely between two objects and does not reuse a freed port at once", async () => {
+    const [c1, c2, c3] = [`c1-${sfx}`, `c2-${sfx}`, `c3-${sfx}`];
+    try {
+      const [x, y] = await Promise.all([
+        net().attach({ instanceId: c1, tenantId: tenantC, ports: http }),
+        net().attach({ instanceId: c2, tenantId: tenantC, ports: http }),
+      ]);
+      expect(x.ip).not.toBe(y.ip);
+      expect(x.endpoints[0]).not.toBe(y.endpoints[0]);
+      await net().detach(c1);
+      const z = await net().attach({ instanceId: c3, tenantId: tenantC, ports: http });
+      expect(z.ip).toBe(x.ip); // addresses are reused within the tenant; ports are not, yet
+      expect([x.endpoints[0], y.endpoints[0]]).not.toContain(z.endpoints[0]);
+    } finally {
+      for (const id of [c1, c2, c3]) await net().detach(id);
+    }
+  });
+
   it("re-creates an attachment whose kernel state was lost (a reboot), by attach or restore", async () => {
     const first = await net().attach({ instanceId: ids.r1, tenantId: tenantC, ports: http });
     const hostPort = Number(first.endpoints[0]?.split(":")[1]);
@@ -355,7 +373,7 @@ setInterval(() => {}, 1000);
       await expect(httpStatus(`http://${a.endpoints[0]}/`)).rejects.toThrow();
     }
     const state = JSON.parse(await readFile(join(dataDir, "network.json"), "utf8"));
-    expect(state).toEqual({ version: 1, tenants: {}, instances: {} });
+    expect([state.tenants, state.instances]).toEqual([{}, {}]);
   });
 
   it("measures attach and detach of 10 instances", async () => {

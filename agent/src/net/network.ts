@@ -84,6 +84,8 @@ export const bridgeName = (tenantId: string) => `${BRIDGE_PREFIX}${hash(tenantId
 export const vethName = (instanceId: string) => `bv${hash(instanceId).slice(0, 13)}`;
 export const netnsName = (instanceId: string) => `berth-${hash(instanceId).slice(0, 16)}`;
 
+const queues = new Map<string, Promise<unknown>>();
+
 export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork {
   const file = join(opts.dataDir, "network.json");
   const hostAddress = opts.hostAddress ?? "127.0.0.1";
@@ -96,13 +98,15 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
   const outbound = opts.outbound ?? true;
   const log = opts.log;
 
-  let state: NetState | null = null;
   let ready: Promise<void> | null = null;
-  // One operation at a time: allocation reads and writes the whole state.
-  let queue: Promise<unknown> = Promise.resolve();
+  // One operation at a time per state file, across every object of this process that uses it
+  // (say the container and micro-VM drivers each made one): allocation reads and writes it whole.
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = queue.then(fn, fn);
-    queue = next.catch(() => {});
+    const next = (queues.get(file) ?? Promise.resolve()).then(fn, fn);
+    queues.set(
+      file,
+      next.catch(() => {}),
+    );
     return next;
   };
 
@@ -123,8 +127,8 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
       });
     }
     await ready;
-    state ??= await loadState(file);
-    return state;
+    // Read at every operation (a few KiB): another object may have written it since.
+    return loadState(file);
   }
 
   function subnetOf(s: NetState, tenantId: string): Cidr {
@@ -149,16 +153,23 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
     for (const r of Object.values(s.instances))
       for (const p of r.ports) used.add(`${p.protocol}/${p.hostPort}`);
     const out: PortEntry[] = [];
-    let next = range.min;
+    const size = range.max - range.min + 1;
+    // Round robin from after the last port handed out: a freed port is reused as late as possible,
+    // so a client still holding an old endpoint does not reach the next (maybe another tenant's) instance.
+    let cursor =
+      s.nextPort !== undefined && s.nextPort >= range.min && s.nextPort <= range.max ? s.nextPort : range.min;
     for (const p of ports) {
-      for (; ; next++) {
-        if (next > range.max) throw new Error(`no free host port in ${range.min}-${range.max}`);
-        if (used.has(`${p.protocol}/${next}`) || !(await portFree(p.protocol, next))) continue;
-        used.add(`${p.protocol}/${next}`);
-        out.push({ port: p.port, protocol: p.protocol, hostPort: next });
+      for (let tried = 0; ; tried++) {
+        if (tried >= size) throw new Error(`no free host port in ${range.min}-${range.max}`);
+        const port = cursor;
+        cursor = cursor >= range.max ? range.min : cursor + 1;
+        if (used.has(`${p.protocol}/${port}`) || !(await portFree(p.protocol, port))) continue;
+        used.add(`${p.protocol}/${port}`);
+        out.push({ port: p.port, protocol: p.protocol, hostPort: port });
         break;
       }
     }
+    s.nextPort = cursor;
     return out;
   }
 
