@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
-import { capture, hashPaths, root, run, SetupError, stateDir } from "./lib.mjs";
+import { capture, hasCommand, hashPaths, root, run, SetupError, stateDir } from "./lib.mjs";
 
 export const REGISTRY = "127.0.0.1:5000";
 const REGISTRY_BIN = "/usr/bin/docker-registry";
@@ -44,7 +44,9 @@ async function registryUp() {
 export async function ensureRegistry() {
   if (await registryUp()) return `up on ${REGISTRY}`;
   if (!existsSync(REGISTRY_BIN))
-    throw new SetupError(`${REGISTRY_BIN} is missing: sudo apt-get install -y docker-registry`);
+    throw new SetupError(
+      `nothing answers on http://${REGISTRY}/v2/ and ${REGISTRY_BIN} is missing: sudo apt-get install -y docker-registry (or run any registry on ${REGISTRY} yourself, e.g. docker run -d -p ${REGISTRY}:5000 registry:2)`,
+    );
   const storage = path.join(stateDir, "registry");
   const logFile = path.join(stateDir, "logs/registry.log");
   mkdirSync(storage, { recursive: true });
@@ -94,6 +96,12 @@ export async function ensureExampleImages() {
   const names = Object.keys(EXAMPLES);
   const labels = await Promise.all(names.map(pushedLabel));
   if (labels.every((l) => l === hash)) return `${names.join(", ")} up to date`;
+  const tools = { make: "make", gcc: "gcc", umoci: "umoci", skopeo: "skopeo", busybox: "busybox-static" };
+  const missing = Object.entries(tools).filter(([cmd]) => !hasCommand(cmd));
+  if (missing.length) {
+    const pkgs = [...new Set(missing.map(([, pkg]) => pkg))].join(" ");
+    throw new SetupError(`building the example images needs ${pkgs}: sudo apt-get install -y ${pkgs}`);
+  }
   await run("make", ["-s", "-C", "native"]);
   const dir = path.join(stateDir, "build/images");
   rmSync(dir, { recursive: true, force: true });
