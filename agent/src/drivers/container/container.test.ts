@@ -127,11 +127,16 @@ describe("the container driver with runc", () => {
 
   it("reports the workload's exit code; the image is read-only below, /tmp writable, seccomp denies unshare and mount", async () => {
     const { id } = await start(
-      "echo owner=$(stat -c %u:%g /bin/busybox); touch /tmp/x && echo tmp=ok; echo hi > /bin/new && echo bin=ok; unshare -U true; echo unshare=$?; mount -t tmpfs none /tmp; echo mount=$?; exit 7",
+      "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; echo owner=$(stat -c %u:%g /bin/busybox); touch /tmp/x && echo tmp=ok; echo hi > /bin/new && echo bin=ok; unshare -U true; echo unshare=$?; mount -t tmpfs none /tmp; echo mount=$?; exit 7",
     );
     const s = await ended(id);
     expect(s).toMatchObject({ state: "exited", exitCode: 7 });
     const text = await consoleText(id);
+    // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE AUDIT_WRITE SETFCAP
+    expect(text).toMatch(/^CapEff:\s+00000000a00005fb$/m);
+    expect(text).toMatch(/^CapBnd:\s+00000000a00005fb$/m);
+    expect(text).toMatch(/^NoNewPrivs:\s+1$/m);
+    expect(text).toMatch(/^Seccomp:\s+2$/m);
     expect(text).toContain("owner=0:0"); // host root's files are root's inside (idmapped layers)
     expect(text).toContain("tmp=ok");
     expect(text).toContain("bin=ok"); // written to the instance's upper layer...
@@ -257,6 +262,20 @@ describe("the container driver with runc", () => {
       }),
     ).toBe("hello\n");
     expect(await d.stop(id, 2000)).toMatchObject({ state: "stopped", exitCode: 143 });
+  });
+
+  it("refuses, saying why, a data dir below a directory others cannot search", async () => {
+    const closed = await tempDir("berth-closed-"); // mkdtemp makes it 0700
+    const d = new ContainerDriver({
+      dataDir: join(closed, "agent"),
+      images,
+      network,
+      log: createLog({ level: "warn" }),
+    });
+    const spec = instanceSpec({ instanceId: randomUUID(), tenantId: tenant, command: ["true"] });
+    await expect(d.start(spec)).rejects.toThrow(/is not searchable by others/);
+    expect(await d.list()).toEqual([]);
+    await rm(closed, { recursive: true, force: true });
   });
 
   it("follows the console log while the workload writes", async () => {

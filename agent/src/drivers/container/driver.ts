@@ -1,8 +1,8 @@
 // The `container` isolation level: an OCI runtime spec run by runc, one supervisor per container.
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, open, readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { chmod, mkdir, open, readdir, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import type { Driver, InstanceSpec, InstanceStatus } from "../../driver";
 import type { ImageStore } from "../../images/types";
@@ -57,6 +57,7 @@ export class ContainerDriver implements Driver {
   private readonly ids: IdRanges;
   /** Per-instance serialization: a stop and a start of the same instance never interleave. */
   private readonly locks = new Map<string, Promise<unknown>>();
+  private traversable?: Promise<void>;
 
   constructor(private readonly opts: ContainerDriverOptions) {
     this.o = {
@@ -120,6 +121,11 @@ export class ContainerDriver implements Driver {
     await mkdir(p.bundle, { recursive: true });
     // The tenant's root must traverse to its rootfs (runc mounts it from inside the user namespace).
     for (const d of [this.o.dataDir, join(this.o.dataDir, "instances"), p.dir]) await chmod(d, 0o711);
+    this.traversable ??= searchableByAll(dirname(this.o.dataDir)).catch((err) => {
+      this.traversable = undefined;
+      throw err;
+    });
+    await this.traversable;
     const log = this.opts.log.child({ instance: id });
     const t0 = performance.now();
     const hostIdBase = await this.ids.forTenant(spec.tenantId);
@@ -407,6 +413,18 @@ async function initReady(pid: number, deadline: number): Promise<boolean> {
     }
     if (Date.now() > deadline) return false;
     await sleep(2);
+  }
+}
+
+/** Every directory above the data dir must let others search it, or runc fails with EACCES. */
+async function searchableByAll(dir: string): Promise<void> {
+  for (let d = dir; ; d = dirname(d)) {
+    const { mode } = await stat(d);
+    if (!(mode & 0o001))
+      throw new Error(
+        `${d} (mode ${(mode & 0o777).toString(8)}) is not searchable by others: containers run as unprivileged uids and need o+x on every parent of the agent's data dir`,
+      );
+    if (d === dirname(d)) return;
   }
 }
 
