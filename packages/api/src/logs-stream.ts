@@ -133,7 +133,13 @@ export async function deploymentLogs(
     cancel: stop,
   });
   return new Response(stream, {
-    headers: { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" },
+    headers: {
+      "content-type": "text/event-stream",
+      // no-transform: Next.js compresses responses, which would hold events back until a buffer fills
+      "cache-control": "no-store, no-transform",
+      "x-accel-buffering": "no",
+      connection: "keep-alive",
+    },
   });
 }
 

@@ -1,6 +1,7 @@
 "use client";
 import type { DeploymentDto } from "@berth/contracts";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useState } from "react";
 import { formatRelative } from "@/lib/format";
 import { useTRPC } from "@/trpc/client";
@@ -100,7 +101,12 @@ function DeploymentsTable({ rows, canWrite }: { rows: DeploymentDto[]; canWrite:
         {rows.map((d) => (
           <Tr key={d.id}>
             <Td>
-              <div className="font-medium">{d.name}</div>
+              <Link
+                href={`/t/${d.tenantId}/deployments/${d.id}`}
+                className="font-medium text-link underline-offset-4 hover:underline"
+              >
+                {d.name}
+              </Link>
               <div className="text-xs text-muted-foreground">
                 {d.ports.length ? `${d.ports.map((p) => `${p.port}/${p.protocol}`).join(", ")} · ` : ""}
                 created {formatRelative(d.createdAt)}

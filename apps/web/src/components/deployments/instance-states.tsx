@@ -3,7 +3,7 @@ import { Badge, type BadgeTone } from "../ui/badge";
 
 type State = DeploymentDto["instances"][number]["state"];
 
-const tone: Record<State, BadgeTone> = {
+export const stateTone: Record<State, BadgeTone> = {
   pending: "warning",
   scheduled: "info",
   starting: "info",
@@ -26,7 +26,7 @@ export function InstanceStates({ instances }: { instances: DeploymentDto["instan
       <ul className="flex flex-wrap gap-1" aria-label="Instance states">
         {[...counts].map(([state, n]) => (
           <li key={state}>
-            <Badge tone={tone[state]}>
+            <Badge tone={stateTone[state]}>
               {n} {state}
             </Badge>
           </li>
