@@ -27,6 +27,15 @@ const network = new NetnsNetwork();
 let driver: ContainerDriver;
 const started: string[] = [];
 
+let twoLayers: LayerImages | undefined;
+async function twoLayerImages(): Promise<LayerImages> {
+  twoLayers ??= new LayerImages([join(data, "layer0"), await serverLayer(join(data, "layer1"))], {
+    entrypoint: ["/srv/server"],
+    cmd: ["8080"],
+  });
+  return twoLayers;
+}
+
 function newDriver(pidsLimit?: number, imageStore: LayerImages = images) {
   return new ContainerDriver({
     dataDir: join(data, "agent"),
@@ -237,20 +246,14 @@ describe("the container driver with runc", () => {
   });
 
   it("serves HTTP from a static C server on a two-layer image, inside its network namespace", async () => {
-    const twoLayers = new LayerImages([join(data, "layer0"), await serverLayer(join(data, "layer1"))], {
-      entrypoint: ["/srv/server"],
-      cmd: ["8080"],
-    });
-    const d = newDriver(undefined, twoLayers);
+    const d = newDriver(undefined, await twoLayerImages());
     const { id, status } = await start("", { command: [], ports: [{ port: 8080, protocol: "tcp" }] }, d);
     expect(status.state).toBe("running");
     const get = () =>
       execFileSync(
         "ip",
         ["netns", "exec", `berth-ct-${id.slice(0, 8)}`, "busybox", "wget", "-qO-", "http://127.0.0.1:8080/"],
-        {
-          encoding: "utf8",
-        },
+        { encoding: "utf8" },
       );
     expect(
       await until(async () => {
@@ -262,6 +265,38 @@ describe("the container driver with runc", () => {
       }),
     ).toBe("hello\n");
     expect(await d.stop(id, 2000)).toMatchObject({ state: "stopped", exitCode: 143 });
+  });
+
+  it("denies keyctl, ptrace, unshare, mount (cgroupfs too), bpf, new namespaces and sethostname", async () => {
+    const d = newDriver(undefined, await twoLayerImages());
+    const { id } = await start("", { command: ["/srv/probe"] }, d);
+    expect(await ended(id)).toMatchObject({ state: "exited", exitCode: 0 });
+    const results = Object.fromEntries((await consoleText(id)).split("\n").map((l) => l.split("=")));
+    const EPERM = "1";
+    expect(results).toEqual({
+      keyctl: EPERM,
+      ptrace: EPERM,
+      unshare: EPERM,
+      unshare_ns: EPERM,
+      mount: EPERM,
+      cgroupfs: EPERM,
+      bpf: EPERM,
+      clone_newpid: EPERM,
+      sethostname: EPERM,
+    });
+  });
+
+  it("holds the cpu quota within 15 %", async () => {
+    const { id } = await start("while :; do :; done", { cpuMillis: 250 });
+    const usage = () => Number(readFileSync(`/sys/fs/cgroup/cpuacct/berth/${id}/cpuacct.usage`, "utf8"));
+    await sleep(300);
+    const [u0, t0] = [usage(), performance.now()];
+    await sleep(2000);
+    const share = (usage() - u0) / 1e6 / (performance.now() - t0);
+    console.log(`cpu share at cpuMillis 250: ${share.toFixed(3)}`);
+    expect(share).toBeGreaterThan(0.25 * 0.85);
+    expect(share).toBeLessThan(0.25 * 1.15);
+    await driver.stop(id, 0);
   });
 
   it("refuses, saying why, a data dir below a directory others cannot search", async () => {

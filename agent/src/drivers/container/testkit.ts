@@ -84,12 +84,42 @@ int main(int argc, char **argv) {
 }
 `;
 
-/** A second layer holding /srv/server, built with the machine's gcc. */
+// Tries what a container must not do and prints each result ("name=errno", 0 when it worked).
+const probeSource = `
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define TRY(name, call) printf("%s=%d\\n", name, (call) < 0 ? errno : 0)
+int main(void) {
+  TRY("keyctl", syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0));
+  TRY("ptrace", ptrace(PTRACE_TRACEME, 0, 0, 0));
+  TRY("unshare", unshare(CLONE_NEWUSER));
+  TRY("unshare_ns", unshare(CLONE_NEWNS));
+  TRY("mount", mount("none", "/tmp", "tmpfs", 0, 0));
+  TRY("cgroupfs", mount("cgroup", "/tmp", "cgroup", 0, "memory"));
+  TRY("bpf", syscall(SYS_bpf, 0, 0, 0));
+  TRY("clone_newpid", syscall(SYS_clone, CLONE_NEWPID | 17, 0, 0, 0, 0));
+  TRY("sethostname", sethostname("x", 1));
+  return 0;
+}
+`;
+
+/** A second layer holding /srv/server and /srv/probe, built with the machine's gcc. */
 export async function serverLayer(dir: string): Promise<string> {
   await mkdir(join(dir, "srv"), { recursive: true });
-  await writeFile(join(dir, "server.c"), serverSource);
-  await run("gcc", ["-static", "-O2", "-o", join(dir, "srv/server"), join(dir, "server.c")]);
-  await rm(join(dir, "server.c"));
+  for (const [name, source] of [
+    ["server", serverSource],
+    ["probe", probeSource],
+  ] as const) {
+    await writeFile(join(dir, `${name}.c`), source);
+    await run("gcc", ["-static", "-O2", "-o", join(dir, "srv", name), join(dir, `${name}.c`)]);
+    await rm(join(dir, `${name}.c`));
+  }
   return dir;
 }
 
