@@ -111,7 +111,7 @@ afterAll(async () => {
 describe("the container driver with runc", () => {
   it("runs a busybox workload as an unprivileged host uid, in its own pid namespace and hostname", async () => {
     const { id, status, ms } = await start(
-      "echo pids=$(ls -d /proc/[0-9]* | wc -l); echo host=$(hostname); echo uid=$(id -u); sleep 1000",
+      "echo pids=$(ls -d /proc/[0-9]* | wc -l); echo host=$(hostname); echo etc=$(cat /etc/hostname) $(grep -c localhost /etc/hosts); echo uid=$(id -u); sleep 1000",
     );
     console.log(`time to running: ${ms.toFixed(0)} ms`);
     expect(status).toMatchObject({ state: "running", instanceId: id, generation: 1 });
@@ -125,6 +125,7 @@ describe("the container driver with runc", () => {
     );
     expect(text).toContain("uid=0");
     expect(text).toContain(`host=test-${id.slice(0, 8)}`);
+    expect(text).toContain(`etc=test-${id.slice(0, 8)} 2`);
     // tini, sh, ls, wc and the subshell at most: none of the host's hundreds of processes.
     expect(Number(text.match(/pids=(\d+)/)?.[1])).toBeLessThanOrEqual(6);
     // The v1 cgroups hold the limits.

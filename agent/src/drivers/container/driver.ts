@@ -143,9 +143,18 @@ export class ContainerDriver implements Driver {
       idCount: idRangeSize,
       idmapHelper: this.o.idmapHelper,
     });
+    const hostname = hostnameOf(spec);
+    const etcFiles = { hosts: join(p.dir, "hosts"), hostname: join(p.dir, "hostname") };
+    // Readable by the container's users, to whom these host-root files belong to "nobody".
+    await writeAtomic(etcFiles.hostname, `${hostname}\n`, 0o644);
+    await writeAtomic(
+      etcFiles.hosts,
+      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${attachment.ip}\t${hostname}\n`,
+      0o644,
+    );
     const config = buildSpec({
       instanceId: id,
-      hostname: hostnameOf(spec),
+      hostname,
       rootfs,
       hostIdBase,
       idCount: idRangeSize,
@@ -161,6 +170,7 @@ export class ContainerDriver implements Driver {
       env: spec.env,
       user: await resolveUser(rootfs, image.config.user),
       tiniHostPath: this.o.tiniPath,
+      etcFiles,
     });
     await writeAtomic(join(p.bundle, "config.json"), JSON.stringify(config, null, 1));
     const record: InstanceRecord = {

@@ -3,9 +3,9 @@
 import { randomBytes } from "node:crypto";
 import { open, readFile, rename, unlink } from "node:fs/promises";
 
-export async function writeAtomic(path: string, text: string): Promise<void> {
+export async function writeAtomic(path: string, text: string, mode = 0o600): Promise<void> {
   const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
-  const fh = await open(tmp, "w", 0o600);
+  const fh = await open(tmp, "w", mode);
   try {
     await fh.writeFile(text);
     await fh.sync();

@@ -75,6 +75,7 @@ describe("the container's runtime spec", () => {
   it("denies by default with seccomp and never allows the escape-prone syscalls", () => {
     const seccomp = spec.linux.seccomp;
     expect(seccomp.defaultAction).toBe("SCMP_ACT_ERRNO");
+    expect(seccomp.architectures).toEqual(["SCMP_ARCH_X86_64"]); // no 32-bit or x32 syscalls at all
     const allowed = seccomp.syscalls
       .filter((s) => s.action === "SCMP_ACT_ALLOW" && !s.args)
       .flatMap((s) => s.names);

@@ -61,6 +61,8 @@ export type SpecOptions = {
   user: { uid: number; gid: number };
   /** tini-static on the host, bound read-only at `initPath`. */
   tiniHostPath: string;
+  /** Host files the driver wrote for this instance, bound read-only at /etc/hosts and /etc/hostname. */
+  etcFiles?: { hosts: string; hostname: string };
 };
 
 /** Docker's rules: a command replaces the entrypoint and drops the image's cmd; args replace cmd. */
@@ -123,6 +125,22 @@ function mounts(o: SpecOptions): Mount[] {
       source: o.tiniHostPath,
       options: ["bind", "ro", "nosuid", "nodev"],
     },
+    ...(o.etcFiles
+      ? [
+          {
+            destination: "/etc/hosts",
+            type: "bind",
+            source: o.etcFiles.hosts,
+            options: ["bind", "ro", ...noexec],
+          },
+          {
+            destination: "/etc/hostname",
+            type: "bind",
+            source: o.etcFiles.hostname,
+            options: ["bind", "ro", ...noexec],
+          },
+        ]
+      : []),
   ];
 }
 
