@@ -7,6 +7,7 @@ import type { HostInfo } from "./host-info";
 import { ControlPlane } from "./http";
 import { createProcessor, type JobContext, stopAndReport, toReport } from "./jobs";
 import type { Log } from "./log";
+import { type LogShipping, startLogShipping } from "./logs";
 import { connectRedis, workerReady } from "./redis";
 import type { AgentState } from "./state";
 
@@ -23,6 +24,8 @@ export type AgentOptions = {
   /** Grace given to instances the control plane lists as unwanted; default 10 s. */
   unwantedGraceMs?: number;
   fetch?: typeof fetch;
+  /** Where drivers write `<instanceId>/console.log`: shipped to this host's log streams when set. */
+  instanceLogsDir?: string;
 };
 
 /**
@@ -43,6 +46,7 @@ export class Agent {
   private stopped = false;
   private started = false;
   private readonly unwanted = new Set<string>();
+  private logs: LogShipping | undefined;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log.child({ host: opts.state.hostId });
@@ -74,6 +78,14 @@ export class Agent {
     // Ready means BullMQ's own blocking client is connected too: closing the worker while that
     // client still connects makes BullMQ throw from an event emitter (seen with an early SIGTERM).
     await workerReady(this.worker);
+    if (this.opts.instanceLogsDir)
+      this.logs = startLogShipping({
+        redis: this.connection,
+        hostId: state.hostId,
+        prefix: state.queue.prefix,
+        dir: this.opts.instanceLogsDir,
+        log: this.log,
+      });
     this.started = true;
     this.schedule();
     this.log.info("agent started", {
@@ -92,6 +104,7 @@ export class Agent {
       } catch (err) {
         this.log.warn("closing the worker", { error: (err as Error).message });
       }
+      await this.logs?.stop();
       this.abort.abort(new Error("agent stopping"));
       // After a failed start() there is nothing to report: a heartbeat would mark the host ready.
       if (this.started) await this.finalHeartbeat();

@@ -1,3 +1,6 @@
+import type { Redis } from "ioredis";
+import type { Log } from "../log";
+import { watchDirectory } from "./directory";
 import { LogShipper, type LogShipperOptions } from "./shipper";
 
 export { watchDirectory } from "./directory";
@@ -6,4 +9,25 @@ export type { LogShipper, LogShipperOptions } from "./shipper";
 /** One per agent, on the agent's own Redis connection (see README.md for the choices made). */
 export function createLogShipper(opts: LogShipperOptions): LogShipper {
   return new LogShipper(opts);
+}
+
+export type LogShipping = { shipper: LogShipper; stop: () => Promise<void> };
+
+/** What the Agent runs: every `<dir>/<instanceId>/console.log` shipped until `stop()`. */
+export function startLogShipping(opts: {
+  redis: Redis;
+  hostId: string;
+  prefix: string;
+  dir: string;
+  log?: Log;
+}): LogShipping {
+  const shipper = createLogShipper(opts);
+  const unwatchDir = watchDirectory(shipper, opts.dir);
+  return {
+    shipper,
+    stop: async () => {
+      unwatchDir();
+      await shipper.close();
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { type FSWatcher, watch } from "node:fs";
 import { type FileHandle, open, stat, truncate } from "node:fs/promises";
 import { logCursorKey, logStreamKey } from "@berth/contracts";
 import type { Redis } from "ioredis";
@@ -17,7 +18,10 @@ export type LogShipperOptions = {
   retentionMs?: number;
   /** Once this much of a file is shipped and nothing more was written, it is truncated; default 8 MiB; 0: never. */
   truncateAtBytes?: number;
-  /** How often each file is looked at; default 200 ms (the floor of the live log latency). */
+  /**
+   * How often each file is looked at besides inotify (which ships a line within milliseconds of
+   * its write): the fallback when watches run out, and the check for truncation; default 1 s.
+   */
   pollMs?: number;
   log?: Log;
 };
@@ -31,6 +35,10 @@ type Tail = {
   /** The cursor stored in Redis is read once, when the file is first opened. */
   resumed: boolean;
   busy: Promise<void> | undefined;
+  /** Written to while a pump ran: pump again at once rather than at the next poll. */
+  again: boolean;
+  /** inotify on the open file: a line is shipped as soon as it is written, not at the next poll. */
+  watcher: FSWatcher | undefined;
 };
 
 const readChunk = 256 * 1024;
@@ -52,7 +60,7 @@ export class LogShipper {
       maxLineBytes: 8192,
       retentionMs: 7 * 24 * 3600_000,
       truncateAtBytes: 8 * 1024 * 1024,
-      pollMs: 200,
+      pollMs: 1000,
       ...opts,
       log: opts.log,
     };
@@ -72,6 +80,8 @@ export class LogShipper {
       offset: 0,
       resumed: false,
       busy: undefined,
+      again: false,
+      watcher: undefined,
     };
     this.tails.set(instanceId, tail);
     this.poll(tail);
@@ -87,7 +97,7 @@ export class LogShipper {
       this.tails.delete(instanceId);
       await tail.busy;
       if (!opts.deleteStream) await this.guard(tail, () => this.ship(tail, true));
-      await tail.fh?.close().catch(() => {});
+      await this.forget(tail);
     }
     if (opts.deleteStream) await this.o.redis.del(this.streamKey(instanceId), this.cursorKey(instanceId));
   }
@@ -109,8 +119,9 @@ export class LogShipper {
     this.tails.clear();
     await Promise.all(
       tails.map(async (t) => {
-        await t.busy;
-        await t.fh?.close().catch(() => {});
+        // a batch waiting on an unreachable Redis must not hold the agent's shutdown
+        await Promise.race([t.busy, new Promise((r) => setTimeout(r, 2000).unref())]);
+        await this.forget(t);
       }),
     );
   }
@@ -120,10 +131,26 @@ export class LogShipper {
   }
 
   private poll(tail: Tail): Promise<void> {
-    tail.busy ??= this.guard(tail, () => this.pump(tail)).finally(() => {
+    if (tail.busy) {
+      tail.again = true;
+      return tail.busy;
+    }
+    tail.busy = this.guard(tail, () => this.pump(tail)).finally(() => {
       tail.busy = undefined;
+      if (tail.again && this.tails.get(tail.instanceId) === tail) {
+        tail.again = false;
+        void this.poll(tail);
+      }
     });
     return tail.busy;
+  }
+
+  private forget(tail: Tail) {
+    tail.watcher?.close();
+    tail.watcher = undefined;
+    const fh = tail.fh;
+    tail.fh = undefined;
+    return fh?.close().catch(() => {});
   }
 
   private async guard(tail: Tail, fn: () => Promise<void>) {
@@ -143,13 +170,18 @@ export class LogShipper {
     if (tail.fh && (!st || st.ino !== tail.ino)) {
       // Removed or replaced (renamed away): the old file is still open, so finish it first.
       await this.ship(tail, true);
-      await tail.fh.close();
-      tail.fh = undefined;
+      await this.forget(tail);
       tail.offset = 0;
     }
     if (!st) return;
     if (!tail.fh) {
       tail.fh = await open(tail.path, "r");
+      try {
+        tail.watcher = watch(tail.path, { persistent: false }, () => void this.poll(tail));
+        tail.watcher.on("error", () => tail.watcher?.close()); // polling still runs
+      } catch {
+        // out of inotify watches: polling alone, at pollMs
+      }
       tail.ino = st.ino;
       if (!tail.resumed) await this.resume(tail);
       tail.resumed = true;
