@@ -35,7 +35,8 @@ const DEFAULTS = {
 const COMPOSE_HINT = "with Docker: docker compose -f infra/compose.yaml up -d";
 const isRoot = process.getuid?.() === 0;
 // What the isolation levels run with (runc, the image pipeline, networking) and what builds the
-// example images (gcc, make, libc6-dev for a static binary; attr for the overlay whiteouts).
+// example images (gcc, make, libc6-dev for a static binary; attr for the overlay whiteouts; zstd
+// for zstd-compressed layers, which Node 20 cannot decompress).
 const HOST_PACKAGES = [
   "runc",
   "skopeo",
@@ -47,6 +48,7 @@ const HOST_PACKAGES = [
   "nftables",
   "iproute2",
   "attr",
+  "zstd",
   "gcc",
   "make",
   "libc6-dev",

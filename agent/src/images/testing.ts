@@ -1,8 +1,11 @@
 // Test helpers: the local registry that `npm run setup` starts, and images built on the spot.
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execOk } from "./exec";
+import { type ImageEvent, OciImageStore } from "./store";
 
 export const REGISTRY = "127.0.0.1:5000";
 export const HELLO = `${REGISTRY}/examples/hello:latest`;
@@ -104,4 +107,79 @@ export function pushEscapeImage(kind: "symlink" | "dotdot", outside: string): Pr
     }
     return tar;
   });
+}
+
+/** `examples/hello` again, its layers recompressed with zstd (as some registries now serve). */
+export async function pushZstdImage(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "berth-zstd-"));
+  const ref = `${REGISTRY}/berth-test/hello-zstd:latest`;
+  try {
+    const layout = `oci:${join(dir, "oci")}:t`;
+    const zstd = ["--dest-compress", "--dest-compress-format", "zstd"];
+    await execOk("skopeo", [
+      "copy",
+      "--quiet",
+      "--src-tls-verify=false",
+      ...zstd,
+      `docker://${HELLO}`,
+      layout,
+    ]);
+    await execOk("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", layout, `docker://${ref}`]);
+    return ref;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Stores in temp directories, each recording its events; cleanup unmounts and deletes them all. */
+export function testStores() {
+  const dirs: string[] = [];
+  const stores: OciImageStore[] = [];
+  return {
+    async tempDir() {
+      const dir = await mkdtemp(join(tmpdir(), "berth-images-"));
+      dirs.push(dir);
+      return dir;
+    },
+    async create(opts: { pullPolicy?: "missing" | "always"; dataDir?: string } = {}) {
+      const dataDir = opts.dataDir ?? (await this.tempDir());
+      const events: ImageEvent[] = [];
+      const store = new OciImageStore({ ...opts, dataDir, onEvent: (e) => events.push(e) });
+      stores.push(store);
+      return { store, dataDir, events };
+    },
+    async cleanup() {
+      for (const store of stores) {
+        for (const id of await readdir(store.instancesDir).catch(() => [])) {
+          await store.unmountInstance(id, { remove: true });
+        }
+      }
+      for (const d of dirs) await rm(d, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Writes a one-layer image straight into a store (no registry): what a hostile or broken
+ * registry could serve, with a config that claims `diffIds`. Returns its reference.
+ */
+export async function forgeImage(store: OciImageStore, repo: string, diffIds: string[], layer: Buffer) {
+  await store.ensure(HELLO); // makes the store's layout
+  const put = async (bytes: Buffer | string) => {
+    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    await writeFile(store.layout.blobPath(digest), bytes);
+    return { digest, size: bytes.length };
+  };
+  const layerDesc = await put(layer);
+  const config = await put(JSON.stringify({ rootfs: { type: "layers", diff_ids: diffIds } }));
+  const manifest = await put(
+    JSON.stringify({
+      schemaVersion: 2,
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+      layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...layerDesc }],
+    }),
+  );
+  const ref = `${REGISTRY}/${repo}:latest`;
+  await store.layout.tag(ref, { mediaType: "application/vnd.oci.image.manifest.v1+json", ...manifest });
+  return ref;
 }

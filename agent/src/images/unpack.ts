@@ -20,10 +20,13 @@ export function layerDirName(diffId: string): string {
   return m[1];
 }
 
-function decompressor(mediaType: string): Transform | null {
-  if (/(\+gzip|\.gzip)$/.test(mediaType)) return createGunzip();
-  if (mediaType.endsWith(".tar")) return null;
-  throw new Error(`layer media type ${mediaType} is not supported (gzip or plain tar only)`);
+type Compression = "gzip" | "zstd" | "none";
+
+function compression(mediaType: string): Compression {
+  if (/(\+gzip|\.gzip)$/.test(mediaType)) return "gzip";
+  if (mediaType.endsWith("+zstd")) return "zstd";
+  if (mediaType.endsWith(".tar")) return "none";
+  throw new Error(`layer media type ${mediaType} is not supported (gzip, zstd or plain tar)`);
 }
 
 /** Returns the layer's directory, unpacking it first if it is not there yet. */
@@ -45,7 +48,7 @@ export async function unpackLayer(opts: {
         cb(null, chunk);
       },
     });
-    await extract(opts.blob, decompressor(opts.mediaType), tee, tmp);
+    await extract(opts.blob, compression(opts.mediaType), tee, tmp);
     const got = `sha256:${hash.digest("hex")}`;
     if (got !== opts.diffId) throw new Error(`layer content is ${got}, the image config says ${opts.diffId}`);
     await convertWhiteouts(tmp);
@@ -57,9 +60,24 @@ export async function unpackLayer(opts: {
   }
 }
 
+/** Starts a tool reading stdin; `done` rejects with its last stderr lines unless it exits 0. */
+function tool(cmd: string, args: string[], stdout: "pipe" | "ignore") {
+  const child = spawn(cmd, args, { stdio: ["pipe", stdout, "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (d) => (stderr += d));
+  const done = new Promise<void>((resolve, reject) => {
+    child.on("error", (e) => reject(new Error(`${cmd}: ${e.message}`)));
+    child.on("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} failed: ${lastLines(stderr) || `exit ${code}`}`)),
+    );
+  });
+  if (!child.stdin) throw new Error(`${cmd}: no stdin`);
+  return { stdin: child.stdin, stdout: child.stdout, done };
+}
+
 /** GNU tar does the filesystem work: owners, modes, hard links, devices, xattrs. */
-async function extract(blob: string, gunzip: Transform | null, tee: Transform, dir: string) {
-  const tar = spawn(
+async function extract(blob: string, kind: Compression, tee: Transform, dir: string) {
+  const tar = tool(
     "tar",
     [
       "--extract",
@@ -73,22 +91,24 @@ async function extract(blob: string, gunzip: Transform | null, tee: Transform, d
       // Overlay reads its own trusted.overlay.* attributes: a layer must not bring them in.
       "--xattrs-exclude=trusted.overlay.*",
     ],
-    { stdio: ["pipe", "ignore", "pipe"] },
+    "ignore",
   );
-  let stderr = "";
-  tar.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    tar.on("error", reject);
-    tar.on("close", resolve);
-  });
   const source = createReadStream(blob);
-  const piped = (gunzip ? pipeline(source, gunzip, tee, tar.stdin) : pipeline(source, tee, tar.stdin)).then(
-    () => null,
-    (e: Error) => e,
-  );
-  const [code, pipeErr] = await Promise.all([exited, piped]);
-  if (code !== 0) throw new Error(`tar failed: ${lastLines(stderr) || `exit ${code}`}`);
-  if (pipeErr) throw new Error(`reading the layer failed: ${pipeErr.message}`);
+  const steps: Promise<unknown>[] = [tar.done];
+  if (kind === "gzip") {
+    steps.push(pipeline(source, createGunzip(), tee, tar.stdin));
+  } else if (kind === "zstd") {
+    // Node 20 has no zstd; the zstd tool (Debian package zstd) streams it.
+    const zstd = tool("zstd", ["--decompress", "--stdout", "--quiet"], "pipe");
+    steps.push(zstd.done, pipeline(source, zstd.stdin));
+    if (zstd.stdout) steps.push(pipeline(zstd.stdout, tee, tar.stdin));
+  } else {
+    steps.push(pipeline(source, tee, tar.stdin));
+  }
+  const results = await Promise.allSettled(steps);
+  // tar's own message first: when it stops early, the pipes into it only say EPIPE.
+  const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+  if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
 }
 
 /**
