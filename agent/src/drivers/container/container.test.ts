@@ -1,8 +1,8 @@
 // The container driver against the real runc, tini, overlayfs and network namespaces (root only).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { chmod, readFile, rm } from "node:fs/promises";
+import { chmod, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InstanceSpec, InstanceStatus } from "../../driver";
@@ -232,6 +232,44 @@ describe("the container driver with runc", () => {
     const stopped = await second.stop(id, 2000);
     expect(stopped).toMatchObject({ state: "stopped", exitCode: 143 });
     expect(await readFile(join(data, "agent/instances", id, "console.log"), "utf8")).toContain("before");
+  });
+
+  it("keeps running and logging when the agent process is killed with SIGKILL, and is adopted", async () => {
+    const id = randomUUID();
+    started.push(id);
+    // A separate agent process: it starts the container, says so, and is then killed -9.
+    const script = join(data, "agent-process.mts");
+    const here = new URL(".", import.meta.url).pathname;
+    await writeFile(
+      script,
+      `import { ContainerDriver } from ${JSON.stringify(join(here, "driver.ts"))};
+import { LayerImages, NetnsNetwork, instanceSpec } from ${JSON.stringify(join(here, "testkit.ts"))};
+import { createLog } from ${JSON.stringify(join(here, "../../log.ts"))};
+const d = new ContainerDriver({ dataDir: ${JSON.stringify(join(data, "agent"))}, images: new LayerImages([${JSON.stringify(join(data, "layer0"))}]), network: new NetnsNetwork(), log: createLog({ level: "warn" }) });
+const s = await d.start(instanceSpec({ instanceId: ${JSON.stringify(id)}, tenantId: ${JSON.stringify(tenant)}, command: ["sh", "-c", "i=0; while :; do echo tick$i; i=$((i+1)); sleep 0.1; done"] }));
+console.log(s.state);
+setInterval(() => {}, 1000);
+`,
+    );
+    const agent = spawn(process.execPath, ["--import", "tsx", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const state = await new Promise<string>((resolve) =>
+      agent.stdout.once("data", (b) => resolve(String(b).trim())),
+    );
+    expect(state).toBe("running");
+    const before = runcState(id);
+    agent.kill("SIGKILL");
+    await new Promise((r) => agent.once("exit", r));
+    const ticks = () =>
+      (readFileSync(join(data, "agent/instances", id, "console.log"), "utf8").match(/tick/g) ?? []).length;
+    const n = ticks();
+    await sleep(500);
+    expect(ticks()).toBeGreaterThan(n); // still writing to console.log with no agent
+    const adopted = await newDriver().inspect(id);
+    expect(adopted).toMatchObject({ state: "running", generation: 1 });
+    expect(runcState(id).pid).toBe(before.pid);
+    expect(await driver.stop(id, 2000)).toMatchObject({ state: "stopped", exitCode: 143 });
   });
 
   it("learns the exit code of a container that ends after its adoption, with its lines logged", async () => {
