@@ -59,11 +59,14 @@ export async function ensureRegistry() {
     env: { ...process.env, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: storage },
   });
   child.unref();
-  writeFileSync(path.join(stateDir, "registry.pid"), `${child.pid}\n`);
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if (await registryUp())
+    if (await registryUp()) {
+      // Another setup running at the same time may have won the port: its registry serves.
+      if (child.exitCode !== null) return "started by another setup";
+      writeFileSync(path.join(stateDir, "registry.pid"), `${child.pid}\n`);
       return `started (pid ${child.pid}, storage .berth/registry, log .berth/logs/registry.log)`;
+    }
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -103,7 +106,8 @@ export async function ensureExampleImages() {
     throw new SetupError(`building the example images needs ${pkgs}: sudo apt-get install -y ${pkgs}`);
   }
   await run("make", ["-s", "-C", "native"]);
-  const dir = path.join(stateDir, "build/images");
+  // Per process: two setups at once (npm start beside npm test) must not share a build directory.
+  const dir = path.join(stateDir, `build/images-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const layout = path.join(dir, "oci");
