@@ -272,6 +272,19 @@ setInterval(() => {}, 1000);
     expect(await driver.stop(id, 2000)).toMatchObject({ state: "stopped", exitCode: 143 });
   });
 
+  it("stops a container whose shim was killed without waiting out the grace", async () => {
+    const { id } = await start("sleep 1000");
+    const shim = readFileSync(`/proc/${runcState(id).pid}/stat`, "utf8")
+      .split(") ")[1]
+      ?.split(" ")[1];
+    process.kill(Number(shim), "SIGKILL");
+    const t0 = performance.now();
+    const s = await driver.stop(id, 10_000);
+    expect(s.state).toBe("stopped");
+    expect(s.exitCode).toBeUndefined(); // nobody was left to learn it
+    expect(performance.now() - t0).toBeLessThan(3000);
+  });
+
   it("learns the exit code of a container that ends after its adoption, with its lines logged", async () => {
     const { id } = await start("echo one; sleep 0.5; echo two; exit 3");
     const second = newDriver();

@@ -365,12 +365,20 @@ export class ContainerDriver implements Driver {
 
   /** SIGTERM, up to graceMs, SIGKILL; then the container, its mounts and its network go. */
   private async teardown(id: string, graceMs: number): Promise<number | undefined> {
+    // Until the exit file appears; runc is asked now and then too, so that a container whose shim
+    // was killed (no exit file will come) does not hold the stop for the whole wait.
     const waitExit = async (ms: number) => {
-      const until = Date.now() + ms;
-      for (;;) {
+      let until = Date.now() + ms;
+      let gone = false;
+      for (let i = 1; ; i++) {
         const code = await this.exitCode(id);
         if (code !== undefined) return code;
         if (Date.now() >= until) return undefined;
+        if (!gone && i % 10 === 0) {
+          const now = await this.runc.state(id).catch(() => null);
+          // Ended: a live shim writes the code within milliseconds.
+          if (!now || now.status === "stopped") [gone, until] = [true, Math.min(until, Date.now() + 500)];
+        }
         await sleep(20);
       }
     };
