@@ -13,6 +13,13 @@ export class KeyedLock {
     });
     return next;
   }
+
+  /** Holds several keys at once, taken in sorted order so that two holders cannot deadlock. */
+  runAll<T>(keys: string[], task: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const nested = sorted.reduceRight<() => Promise<T>>((inner, key) => () => this.run(key, inner), task);
+    return nested();
+  }
 }
 
 /**

@@ -107,6 +107,18 @@ describe("OciImageStore", () => {
     expect(events.filter((e) => e.type === "mount")).toHaveLength(3);
   });
 
+  it("downloads a layer shared by two images pulled at the same time once", async () => {
+    const { store, events } = await stores.create();
+    const [hello, notes] = await Promise.all([store.ensure(HELLO), store.ensure(NOTES)]);
+    expect(notes.layers[0]).toBe(hello.layers[0]);
+    const fetched = events.flatMap((e) => (e.type === "pull" ? e.fetched : []));
+    // 3 distinct layers between them, each fetched by one pull only.
+    expect(fetched).toHaveLength(3);
+    expect(new Set(fetched).size).toBe(3);
+    expect(await blobCount(store)).toBe(7);
+    expect(events.filter((e) => e.type === "unpack")).toHaveLength(3);
+  });
+
   it("reuses what is on disk after a restart and clears half-unpacked layers", async () => {
     const { store, dataDir } = await stores.create();
     const first = await store.ensure(HELLO);

@@ -10,12 +10,13 @@ import { type Descriptor, imageConfig, Layout, type Manifest, type OciConfig } f
 import { KeyedLock, SharedExclusiveLock } from "./lock";
 import { isMountPoint, mountInstanceOverlay, unmount } from "./overlay";
 import { type ImageRef, parseRef } from "./ref";
-import { skopeoPull } from "./skopeo";
+import { copyImage, layerDigests, withSource } from "./skopeo";
 import type { ImageStore, InstanceRootfs, PulledImage, RegistryCredentials } from "./types";
 import { layerDirName, unpackLayer } from "./unpack";
 
 export type ImageEvent =
-  | { type: "pull"; ref: string; digest: string; ms: number }
+  /** `fetched`: the layer blobs that were not in the store, so skopeo downloaded them. */
+  | { type: "pull"; ref: string; digest: string; ms: number; fetched: string[] }
   | { type: "unpack"; ref: string; diffId: string; ms: number }
   | { type: "mount"; instanceId: string; ref: string };
 
@@ -46,6 +47,7 @@ export class OciImageStore implements ImageStore {
   private readonly layerLock = new KeyedLock();
   private readonly instanceLock = new KeyedLock();
   private readonly indexLock = new KeyedLock();
+  private readonly blobLock = new KeyedLock();
   private readonly gcLock = new SharedExclusiveLock();
 
   constructor(private readonly opts: OciImageStoreOptions) {
@@ -96,15 +98,21 @@ export class OciImageStore implements ImageStore {
     const t0 = performance.now();
     const layoutDir = await mkdtemp(join(this.tmpDir, "pull-"));
     try {
-      await skopeoPull({
-        ref: r,
-        layoutDir,
-        blobsDir: this.layout.blobs,
-        tmpDir: this.tmpDir,
-        credentials,
-        skopeo: this.opts.skopeo ?? "skopeo",
-        timeoutMs: this.opts.pullTimeoutMs ?? 10 * 60_000,
-      });
+      const skopeo = this.opts.skopeo ?? "skopeo";
+      const timeoutMs = this.opts.pullTimeoutMs ?? 10 * 60_000;
+      const fetched = await withSource(
+        { ref: r, skopeo, timeoutMs, tmpDir: this.tmpDir, credentials },
+        async (src) => {
+          // Two images that share a layer, pulled at once: the second waits for the first to store
+          // the shared blob, then skopeo finds it and skips it. Locks only the blobs still missing.
+          const missing = (await layerDigests(src)).filter((d) => !existsSync(this.layout.blobPath(d)));
+          return this.blobLock.runAll(missing, async () => {
+            const stillMissing = missing.filter((d) => !existsSync(this.layout.blobPath(d)));
+            await copyImage(src, { layoutDir, blobsDir: this.layout.blobs });
+            return stillMissing;
+          });
+        },
+      );
       const index = JSON.parse(await readFile(join(layoutDir, "index.json"), "utf8")) as {
         manifests: Descriptor[];
       };
@@ -117,6 +125,7 @@ export class OciImageStore implements ImageStore {
         ref: r.canonical,
         digest: desc.digest,
         ms: performance.now() - t0,
+        fetched,
       });
       return plain;
     } finally {
