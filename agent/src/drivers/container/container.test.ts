@@ -135,9 +135,21 @@ describe("the container driver with runc", () => {
     expect(readFileSync(`/sys/fs/cgroup/pids/berth/${id}/pids.max`, "utf8").trim()).toBe("512");
   });
 
+  it("runs the image's non-root USER as the matching id of the tenant's range", async () => {
+    const asNobody = new LayerImages([join(data, "layer0")], { user: "nobody" });
+    const { id } = await start("id; sleep 1000", {}, newDriver(undefined, asNobody));
+    const { pid } = runcState(id);
+    const hostUid = Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/^Uid:\s+(\d+)/m)?.[1]);
+    expect((hostUid - idRangeBase) % idRangeSize).toBe(65534);
+    const text = await until(async () =>
+      (await consoleText(id)).includes("uid=") ? consoleText(id) : undefined,
+    );
+    expect(text).toContain("uid=65534(nobody) gid=65534(nogroup)");
+  });
+
   it("reports the workload's exit code; the image is read-only below, /tmp writable, seccomp denies unshare and mount", async () => {
     const { id } = await start(
-      "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; echo owner=$(stat -c %u:%g /bin/busybox); touch /tmp/x && echo tmp=ok; echo hi > /bin/new && echo bin=ok; unshare -U true; echo unshare=$?; mount -t tmpfs none /tmp; echo mount=$?; exit 7",
+      "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; echo owner=$(stat -c %u:%g /bin/busybox); touch /tmp/x && echo tmp=ok; echo hi > /bin/new && echo bin=ok; unshare -U true; echo unshare=$?; echo x > /dev/init || echo init=ro; echo x > /etc/hosts || echo hosts=ro; mount -t tmpfs none /tmp; echo mount=$?; exit 7",
     );
     const s = await ended(id);
     expect(s).toMatchObject({ state: "exited", exitCode: 7 });
@@ -153,6 +165,8 @@ describe("the container driver with runc", () => {
     expect(existsSync(join(data, "layer0/bin/new"))).toBe(false); // ...never to the image's layer
     expect(text).toMatch(/unshare: .*Operation not permitted/);
     expect(text).toContain("unshare=1");
+    expect(text).toContain("init=ro"); // the host's files bound in are read-only
+    expect(text).toContain("hosts=ro");
     expect(text).toMatch(/mount=[1-9]/);
   });
 
