@@ -209,7 +209,14 @@ async function main() {
 
     const code = await run("npx", ["playwright", "test", ...process.argv.slice(2)], {
       cwd: join(root, "e2e"),
-      env: { ...process.env, BERTH_E2E_URL: base, BERTH_E2E_DATABASE_URL: databaseUrl },
+      env: {
+        ...process.env,
+        BERTH_E2E_URL: base,
+        BERTH_E2E_DATABASE_URL: databaseUrl,
+        // where specs play an agent shipping log lines
+        BERTH_E2E_REDIS_URL: redisUrl,
+        BERTH_E2E_QUEUE_PREFIX: queuePrefix,
+      },
     });
     if (code !== 0) log(`Playwright failed; server log: ${serverLog}`);
     return code;

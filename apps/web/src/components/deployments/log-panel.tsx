@@ -106,7 +106,7 @@ export function LogPanel({ deployment }: { deployment: DeploymentDto }) {
           const el = e.currentTarget;
           setStick(el.scrollHeight - el.scrollTop - el.clientHeight < 24);
         }}
-        className="h-96 overflow-auto bg-zinc-950 px-4 py-3 font-mono text-xs leading-5 text-zinc-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-ring"
+        className="h-96 overflow-auto rounded-b-lg bg-zinc-950 px-4 py-3 font-mono text-xs leading-5 text-zinc-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-ring"
       >
         {lines.length === 0 ? (
           <p className="text-zinc-400">
