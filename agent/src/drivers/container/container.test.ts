@@ -86,11 +86,33 @@ async function consoleText(id: string): Promise<string> {
   return lines.join("\n");
 }
 
-/** Host pids of the container's processes, from its v1 pids cgroup. */
+// The container's cgroup files, on a v1 (hybrid) host or a v2 (unified) one.
+const v2 = !existsSync("/sys/fs/cgroup/memory");
+function cgroupRead(id: string, v1: string, v2file: string): string {
+  const path = v2 ? `/sys/fs/cgroup/berth/${id}/${v2file}` : `/sys/fs/cgroup/${v1.replace("ID", id)}`;
+  return readFileSync(path, "utf8").trim();
+}
+const memoryLimit = (id: string) =>
+  Number(cgroupRead(id, "memory/berth/ID/memory.limit_in_bytes", "memory.max"));
+const cpuQuota = (id: string) =>
+  Number(cgroupRead(id, "cpu/berth/ID/cpu.cfs_quota_us", "cpu.max").split(" ")[0]);
+const pidsMax = (id: string) => cgroupRead(id, "pids/berth/ID/pids.max", "pids.max");
+/** Nanoseconds of cpu the container used. */
+const cpuUsageNs = (id: string) =>
+  v2
+    ? Number(cgroupRead(id, "", "cpu.stat").match(/^usage_usec (\d+)/m)?.[1]) * 1000
+    : Number(cgroupRead(id, "cpuacct/berth/ID/cpuacct.usage", ""));
+
+/** Host pids of the container's processes. */
 function cgroupPids(id: string): number[] {
-  const path = `/sys/fs/cgroup/pids/berth/${id}/cgroup.procs`;
-  if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").split("\n").filter(Boolean).map(Number);
+  try {
+    return cgroupRead(id, "pids/berth/ID/cgroup.procs", "cgroup.procs")
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 
 beforeAll(async () => {
@@ -128,11 +150,10 @@ describe("the container driver with runc", () => {
     expect(text).toContain(`etc=test-${id.slice(0, 8)} 2`);
     // tini, sh, ls, wc and the subshell at most: none of the host's hundreds of processes.
     expect(Number(text.match(/pids=(\d+)/)?.[1])).toBeLessThanOrEqual(6);
-    // The v1 cgroups hold the limits.
-    const mem = readFileSync(`/sys/fs/cgroup/memory/berth/${id}/memory.limit_in_bytes`, "utf8");
-    expect(Number(mem)).toBe(64 * 1024 * 1024);
-    expect(readFileSync(`/sys/fs/cgroup/cpu/berth/${id}/cpu.cfs_quota_us`, "utf8").trim()).toBe("50000");
-    expect(readFileSync(`/sys/fs/cgroup/pids/berth/${id}/pids.max`, "utf8").trim()).toBe("512");
+    // The cgroups (v1 here, v2 on unified hosts) hold the limits.
+    expect(memoryLimit(id)).toBe(64 * 1024 * 1024);
+    expect(cpuQuota(id)).toBe(50_000);
+    expect(pidsMax(id)).toBe("512");
   });
 
   it("runs the image's non-root USER as the matching id of the tenant's range", async () => {
@@ -215,7 +236,7 @@ describe("the container driver with runc", () => {
     });
     expect(text).toMatch(/can't fork|Resource temporarily unavailable/);
     expect(text).not.toContain("spawned all");
-    expect(readFileSync(`/sys/fs/cgroup/pids/berth/${id}/pids.max`, "utf8").trim()).toBe("32");
+    expect(pidsMax(id)).toBe("32");
     expect(cgroupPids(id).length).toBeLessThanOrEqual(32);
     await limited.stop(id, 0);
   });
@@ -354,7 +375,7 @@ setInterval(() => {}, 1000);
 
   it("holds the cpu quota within 15 %", async () => {
     const { id } = await start("while :; do :; done", { cpuMillis: 250 });
-    const usage = () => Number(readFileSync(`/sys/fs/cgroup/cpuacct/berth/${id}/cpuacct.usage`, "utf8"));
+    const usage = () => cpuUsageNs(id);
     await sleep(300);
     const [u0, t0] = [usage(), performance.now()];
     await sleep(2000);
