@@ -1,7 +1,7 @@
 // The container driver against the real runc, tini, overlayfs and network namespaces (root only).
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { chmod, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -142,6 +142,9 @@ describe("the container driver with runc", () => {
     const hostUid = Number(uidLine?.[1]);
     expect(hostUid).toBeGreaterThanOrEqual(idRangeBase);
     expect((hostUid - idRangeBase) % idRangeSize).toBe(0);
+    // Its directory on the host: searchable by its tenant's root group only.
+    const dir = statSync(join(data, "agent/instances", id));
+    expect([dir.mode & 0o777, dir.uid, dir.gid]).toEqual([0o710, 0, hostUid]);
     const text = await until(async () =>
       (await consoleText(id)).includes("uid=") ? consoleText(id) : undefined,
     );

@@ -1,7 +1,7 @@
 // The `container` isolation level: an OCI runtime spec run by runc, one supervisor per container.
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, open, readdir, rm, stat } from "node:fs/promises";
+import { chmod, chown, mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import type { Driver, InstanceSpec, InstanceStatus } from "../../driver";
@@ -119,8 +119,10 @@ export class ContainerDriver implements Driver {
     await rm(p.pid, { force: true });
     await rm(join(p.dir, "oom"), { force: true });
     await mkdir(p.bundle, { recursive: true });
-    // The tenant's root must traverse to its rootfs (runc mounts it from inside the user namespace).
-    for (const d of [this.o.dataDir, join(this.o.dataDir, "instances"), p.dir]) await chmod(d, 0o711);
+    // The tenant's root must traverse to its rootfs (runc mounts it from inside the user
+    // namespace): the data dir is searchable by all, each instance's dir only by its tenant's root
+    // group (and host root), so neither other host users nor other tenants reach into it.
+    for (const d of [this.o.dataDir, join(this.o.dataDir, "instances")]) await chmod(d, 0o711);
     this.traversable ??= searchableByAll(dirname(this.o.dataDir)).catch((err) => {
       this.traversable = undefined;
       throw err;
@@ -129,6 +131,8 @@ export class ContainerDriver implements Driver {
     const log = this.opts.log.child({ instance: id });
     const t0 = performance.now();
     const hostIdBase = await this.ids.forTenant(spec.tenantId);
+    await chown(p.dir, 0, hostIdBase);
+    await chmod(p.dir, 0o710);
     const image = await this.opts.images.ensure(spec.image);
     const attachment = await this.opts.network.attach({
       instanceId: id,
