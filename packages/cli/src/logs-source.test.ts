@@ -11,6 +11,12 @@ async function withServer(paths: string[], fn: (url: string) => Promise<void>) {
       res.setHeader("content-type", "application/json");
       return res.end(JSON.stringify({ paths: Object.fromEntries(paths.map((p) => [p, {}])) }));
     }
+    if (req.url?.endsWith("/gone/logs?follow=true")) {
+      res.setHeader("content-type", "text/event-stream");
+      res.write('data: {"line":"last words"}\n\n');
+      res.write('event: end\ndata: {"code":"NOT_FOUND","message":"deployment not found"}\n\n');
+      return res.end();
+    }
     if (req.url?.endsWith("/logs?follow=true")) {
       res.setHeader("content-type", "text/event-stream");
       res.write('data: {"line":"first"}\n\n');
@@ -44,6 +50,11 @@ describe("log source", () => {
       const lines: string[] = [];
       await followLines(client, path ?? "", (l) => lines.push(l));
       expect(lines).toEqual(["first", "second"]);
+      const more: string[] = [];
+      await expect(
+        followLines(client, "/tenants/t1/deployments/gone/logs", (l) => more.push(l)),
+      ).rejects.toThrow("the log stream ended: deployment not found");
+      expect(more).toEqual(["last words"]);
     });
     await withServer(["/tenants/{tenantId}/deployments"], async (url) => {
       expect(await findLogsRoute(createClient({ url, token: "t" }))).toBeNull();

@@ -1,4 +1,5 @@
 import type { Client } from "./client";
+import { CliError } from "./errors";
 
 type OpenApiDocument = { paths?: Record<string, unknown> };
 
@@ -77,10 +78,14 @@ export async function followLines(
     while (end >= 0) {
       const event = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
-      const data = event
-        .split("\n")
-        .filter((l) => l.startsWith("data:"))
-        .map((l) => l.slice(5).replace(/^ /, ""));
+      const fields = event.split("\n");
+      const data = fields.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).replace(/^ /, ""));
+      // the server ends the stream when access is lost or the deployment is gone, saying why
+      if (fields.some((l) => /^event: ?end$/.test(l))) {
+        const why = parseMaybeJson(data.join("\n"));
+        const message = Array.isArray(why) ? (why[0] as { message?: string }).message : why;
+        throw new CliError(`the log stream ended: ${message ?? "no reason given"}`);
+      }
       if (data.length) for (const line of toLines(parseMaybeJson(data.join("\n")))) onLine(line);
       end = buffer.indexOf("\n\n");
     }
