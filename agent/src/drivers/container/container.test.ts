@@ -157,6 +157,12 @@ describe("the container driver with runc", () => {
     expect(memoryLimit(id)).toBe(64 * 1024 * 1024);
     expect(cpuQuota(id)).toBe(50_000);
     expect(pidsMax(id)).toBe("512");
+    const m = await driver.metrics(id);
+    expect(m?.memoryLimitBytes).toBe(64 * 1024 * 1024);
+    expect(m?.memoryBytes).toBeGreaterThan(0);
+    expect(m?.pids).toBeGreaterThanOrEqual(2); // tini and sleep
+    expect(m?.cpuNs).toBeGreaterThan(0);
+    expect(await driver.metrics(randomUUID())).toBeNull();
   });
 
   it("runs the image's non-root USER as the matching id of the tenant's range", async () => {

@@ -11,6 +11,7 @@ import type { InstanceNetwork } from "../../net/types";
 import { readJson, readText, writeAtomic } from "./files";
 import { IdRanges, idRangeSize } from "./ids";
 import { followLines } from "./logs";
+import { type ContainerMetrics, readMetrics } from "./metrics";
 import { mountRootfs, removeWriteLayer, unmountRootfs } from "./rootfs";
 import { Runc, type RuncState } from "./runc";
 import { buildSpec } from "./spec";
@@ -163,7 +164,7 @@ export class ContainerDriver implements Driver {
       hostIdBase,
       idCount: idRangeSize,
       netnsPath: attachment.netnsPath,
-      cgroupsPath: `/berth/${id}`,
+      cgroupsPath: cgroupsPathOf(id),
       memoryMiB: spec.memoryMiB,
       cpuMillis: spec.cpuMillis,
       pidsLimit: this.o.pidsLimit,
@@ -338,6 +339,11 @@ export class ContainerDriver implements Driver {
     return oom;
   }
 
+  /** cgroup usage for heartbeats (not part of the Driver interface yet); null when not running. */
+  async metrics(instanceId: string): Promise<ContainerMetrics | null> {
+    return readMetrics(cgroupsPathOf(instanceId));
+  }
+
   async list(): Promise<InstanceStatus[]> {
     let ids: string[];
     try {
@@ -456,6 +462,8 @@ function exitReason(code: number): { reason?: string } {
   if (code > 128) return { reason: `killed by signal ${code - 128}` };
   return code === 0 ? {} : { reason: `exited with code ${code}` };
 }
+
+const cgroupsPathOf = (instanceId: string) => `/berth/${instanceId}`;
 
 function hostnameOf(spec: InstanceSpec): string {
   const name = spec.name

@@ -1,6 +1,7 @@
 import { ContainerDriver, type ContainerDriverOptions } from "./driver";
 
 export { ContainerDriver, type ContainerDriverOptions } from "./driver";
+export type { ContainerMetrics } from "./metrics";
 export { buildSpec } from "./spec";
 
 /** The `container` isolation level's driver; the agent's LevelRouter hands it container instances. */

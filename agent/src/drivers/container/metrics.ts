@@ -1,0 +1,50 @@
+// cgroup usage of one container, from the v1 controllers (hybrid hosts) or the unified v2 tree.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+
+export type ContainerMetrics = {
+  /** cpu time used since the start, in nanoseconds. */
+  cpuNs: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+  pids: number;
+};
+
+const read = (path: string) => readFile(path, "utf8").then((t) => t.trim());
+
+/** null when the container has no cgroup (not running, or deleted). */
+export async function readMetrics(cgroupsPath: string): Promise<ContainerMetrics | null> {
+  try {
+    if (existsSync("/sys/fs/cgroup/memory")) {
+      const v1 = (controller: string, file: string) =>
+        read(`/sys/fs/cgroup/${controller}${cgroupsPath}/${file}`);
+      const [cpu, mem, limit, pids] = await Promise.all([
+        v1("cpuacct", "cpuacct.usage"),
+        v1("memory", "memory.usage_in_bytes"),
+        v1("memory", "memory.limit_in_bytes"),
+        v1("pids", "pids.current"),
+      ]);
+      return {
+        cpuNs: Number(cpu),
+        memoryBytes: Number(mem),
+        memoryLimitBytes: Number(limit),
+        pids: Number(pids),
+      };
+    }
+    const v2 = (file: string) => read(`/sys/fs/cgroup${cgroupsPath}/${file}`);
+    const [stat, mem, limit, pids] = await Promise.all([
+      v2("cpu.stat"),
+      v2("memory.current"),
+      v2("memory.max"),
+      v2("pids.current"),
+    ]);
+    return {
+      cpuNs: Number(stat.match(/^usage_usec (\d+)/m)?.[1] ?? 0) * 1000,
+      memoryBytes: Number(mem),
+      memoryLimitBytes: limit === "max" ? Number.POSITIVE_INFINITY : Number(limit),
+      pids: Number(pids),
+    };
+  } catch {
+    return null;
+  }
+}
