@@ -198,6 +198,32 @@ describe("following", () => {
   });
 });
 
+describe("following, when access goes", () => {
+  it("ends the stream, saying why, once the reader is no longer a member", async () => {
+    const leaver = await signUp(h, "Leaver");
+    await h.deps.db.membership.create({ data: { tenantId, userId: leaver.id, role: "viewer" } });
+    const abort = new AbortController();
+    const req = new Request(restRequest(`${logsPath()}?follow=true&tail=1`, { cookie: leaver.cookie }), {
+      signal: abort.signal,
+    });
+    const res = await handleRest(h.deps, req);
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = "";
+    try {
+      text += new TextDecoder().decode((await reader.read()).value);
+      expect(text).toContain('"line":"');
+      await h.deps.db.membership.delete({ where: { tenantId_userId: { tenantId, userId: leaver.id } } });
+      const deadline = Date.now() + 5000;
+      for (let chunk = await reader.read(); !chunk.done && Date.now() < deadline; chunk = await reader.read())
+        text += new TextDecoder().decode(chunk.value);
+      expect(text).toMatch(/event: end\ndata: \{"code":"NOT_FOUND","message":"tenant not found"\}/);
+    } finally {
+      abort.abort();
+    }
+  });
+});
+
 /** Reads `data:` events as JSON lines, `n` at a time, failing after `timeoutMs`. */
 function readEvents(res: Response) {
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
