@@ -2,7 +2,7 @@
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, open, readdir, rm, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Driver, InstanceSpec, InstanceStatus } from "../../driver";
 import type { ImageStore } from "../../images/types";
@@ -62,7 +62,7 @@ export class ContainerDriver implements Driver {
 
   constructor(private readonly opts: ContainerDriverOptions) {
     this.o = {
-      dataDir: opts.dataDir,
+      dataDir: resolve(opts.dataDir),
       runcPath: opts.runcPath ?? "/usr/sbin/runc",
       tiniPath: opts.tiniPath ?? "/usr/bin/tini-static",
       idmapHelper: opts.idmapHelper ?? defaultIdmapHelper,
@@ -70,8 +70,8 @@ export class ContainerDriver implements Driver {
       pidsLimit: opts.pidsLimit ?? 512,
       startTimeoutMs: opts.startTimeoutMs ?? 15_000,
     };
-    this.runc = new Runc(this.o.runcPath, join(opts.dataDir, "runc"));
-    this.ids = new IdRanges(opts.dataDir);
+    this.runc = new Runc(this.o.runcPath, join(this.o.dataDir, "runc"));
+    this.ids = new IdRanges(this.o.dataDir);
   }
 
   private dir(id: string) {
