@@ -67,13 +67,21 @@ export async function ensureVethNetns(opts: {
     host.push(`link set ${hostIf} master ${bridge} up`);
   }
   await ipBatch(host);
-  await ipBatch(
-    [
+  // Inside: the sysctls first (they are the namespace's own), then the addresses, in one process.
+  // A workload in a user namespace has no privilege over this namespace (it belongs to the host's
+  // user namespace), so binding a port below 1024 (a web server on 80) or pinging would fail.
+  const inside = [
+    "echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start",
+    'echo "0 2147483647" > /proc/sys/net/ipv4/ping_group_range',
+    "exec ip -batch -",
+  ].join(" && ");
+  await run("nsenter", [`--net=${NETNS_DIR}/${netns}`, "sh", "-c", inside], {
+    input: [
       `addr replace ${opts.cidr} dev eth0`,
       "link set eth0 up",
       "link set lo up",
       `route replace default via ${opts.gateway} dev eth0`,
-    ],
-    { netns },
-  );
+      "",
+    ].join("\n"),
+  });
 }

@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,9 +108,10 @@ beforeAll(async () => {
     });
   }
   dataDir = await mkdtemp(join(tmpdir(), "berth-net-"));
-  www = join(dataDir, "www");
-  await run("mkdir", ["-p", www]);
-  await writeFile(join(www, "index.html"), "hello\n");
+  // Readable by nobody too: one test serves it as an unprivileged user.
+  www = await mkdtemp(join(tmpdir(), "berth-net-www-"));
+  await chmod(www, 0o755);
+  await writeFile(join(www, "index.html"), "hello\n", { mode: 0o644 });
 });
 
 afterAll(async () => {
@@ -131,6 +132,7 @@ afterAll(async () => {
   await unpublish({ ports, bridge: bridgeName(tenantA) }).catch(() => {});
   await unpublish({ ports: [], bridge: bridgeName(tenantB) }).catch(() => {});
   await rm(dataDir, { recursive: true, force: true });
+  await rm(www, { recursive: true, force: true });
 });
 
 describe("instance networking (real namespaces and nftables)", () => {
@@ -194,6 +196,38 @@ describe("instance networking (real namespaces and nftables)", () => {
     );
     expect(code).toBe(0);
     await deleteAll({ links: [client.link], netns: [client.netns] });
+  });
+
+  it("lets an unprivileged workload bind a port below 1024 (ip_unprivileged_port_start=0)", async () => {
+    const ns = netnsName(ids.a2);
+    const child = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        ns,
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        www,
+      ],
+      { stdio: "ignore" },
+    );
+    children.push(child);
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = await httpStatus(`http://${att[ids.a2]?.ip}:80/`).catch(() => 0);
+    }
+    child.kill("SIGKILL");
+    expect(status).toBe(200);
   });
 
   it("publishes UDP ports too (an echo server in the namespace answers through the endpoint)", async () => {
