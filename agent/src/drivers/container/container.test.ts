@@ -379,6 +379,8 @@ setInterval(() => {}, 1000);
       bpf: EPERM,
       clone_newpid: EPERM,
       sethostname: EPERM,
+      personality_query: "0",
+      personality_exec: EPERM,
     });
   });
 

@@ -75,6 +75,13 @@ export function buildSeccomp(): LinuxSeccomp {
         action: "SCMP_ACT_ALLOW",
         args: [{ index: 0, value: cloneNamespaceFlags, valueTwo: 0, op: "SCMP_CMP_MASKED_EQ" }],
       },
+      // personality only to query it or to ask for what Docker allows (PER_LINUX, UNAME26, ...),
+      // never READ_IMPLIES_EXEC or ADDR_NO_RANDOMIZE.
+      ...[0x0, 0x8, 0x20000, 0x20008, 0xffffffff].map((value) => ({
+        names: ["personality"],
+        action: "SCMP_ACT_ALLOW",
+        args: [{ index: 0, value, op: "SCMP_CMP_EQ" as const }],
+      })),
       // clone3 passes its flags in memory seccomp cannot read: ENOSYS makes libc fall back to clone.
       { names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: ENOSYS },
     ],

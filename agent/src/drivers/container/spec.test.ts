@@ -98,6 +98,9 @@ describe("the container's runtime spec", () => {
     const clone = seccomp.syscalls.find((s) => s.names.includes("clone"));
     expect(clone?.args?.[0]).toMatchObject({ index: 0, op: "SCMP_CMP_MASKED_EQ", valueTwo: 0 });
     expect((clone?.args?.[0]?.value ?? 0) & 0x10000000).toBe(0x10000000); // CLONE_NEWUSER
+    const personality = seccomp.syscalls.filter((s) => s.names.includes("personality"));
+    expect(personality.every((s) => s.args?.[0]?.op === "SCMP_CMP_EQ")).toBe(true);
+    expect(personality.map((s) => s.args?.[0]?.value)).not.toContain(0x0400000); // READ_IMPLIES_EXEC
     expect(buildSeccomp()).toEqual(seccomp);
   });
 

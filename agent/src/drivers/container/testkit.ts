@@ -105,6 +105,8 @@ int main(void) {
   TRY("bpf", syscall(SYS_bpf, 0, 0, 0));
   TRY("clone_newpid", syscall(SYS_clone, CLONE_NEWPID | 17, 0, 0, 0, 0));
   TRY("sethostname", sethostname("x", 1));
+  TRY("personality_query", syscall(SYS_personality, 0xffffffff));
+  TRY("personality_exec", syscall(SYS_personality, 0x0400000 /* READ_IMPLIES_EXEC */));
   return 0;
 }
 `;
