@@ -356,6 +356,27 @@ setInterval(() => {}, 1000);
     }
   });
 
+  it("reserves an address and ports for a tap (the micro-VM path) and deletes the tap on detach", async () => {
+    const id = `t1-${sfx}`;
+    const tap = `btp${sfx}`;
+    try {
+      const n = net();
+      const r = await n.reserve({ instanceId: id, tenantId: tenantA, ports: http, hostIf: tap });
+      expect(r.bridge).toBe(bridgeName(tenantA));
+      expect(r.gateway).toBe(att[ids.a1]?.gateway);
+      await run("ip", ["-batch", "-"], {
+        input: `tuntap add ${tap} mode tap\nlink set ${tap} master ${r.bridge} up\n`,
+      });
+      expect(await run("ip", ["-o", "link", "show", "master", r.bridge])).toContain(tap);
+      expect(await n.reserve({ instanceId: id, tenantId: tenantA, ports: http })).toEqual(r);
+      await expect(n.attach({ instanceId: id, tenantId: tenantA, ports: http })).rejects.toThrow(/tap/);
+      await n.detach(id);
+      expect(await linkNames()).not.toContain(tap);
+    } finally {
+      await deleteAll({ links: [tap] });
+    }
+  });
+
   it("re-creates an attachment whose kernel state was lost (a reboot), by attach or restore", async () => {
     const first = await net().attach({ instanceId: ids.r1, tenantId: tenantC, ports: http });
     const hostPort = Number(first.endpoints[0]?.split(":")[1]);

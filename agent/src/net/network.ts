@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { resolve } from "node:path";
 import type { Log } from "../log";
 import {
   type Cidr,
@@ -87,7 +87,7 @@ export const netnsName = (instanceId: string) => `berth-${hash(instanceId).slice
 const queues = new Map<string, Promise<unknown>>();
 
 export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork {
-  const file = join(opts.dataDir, "network.json");
+  const file = resolve(opts.dataDir, "network.json");
   const hostAddress = opts.hostAddress ?? "127.0.0.1";
   const pool = parseCidr(opts.subnet ?? "10.88.0.0/16");
   const tenantPrefixLen = opts.tenantPrefixLen ?? 24;
@@ -95,6 +95,19 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
     throw new Error(`tenantPrefixLen must be between /${pool.prefixLen} and /30`);
   }
   const range = opts.portRange ?? { min: 20000, max: 29999 };
+  if (
+    !(
+      Number.isInteger(range.min) &&
+      Number.isInteger(range.max) &&
+      range.min >= 1 &&
+      range.min <= range.max &&
+      range.max <= 65535
+    )
+  ) {
+    throw new Error(
+      `portRange must be integers with 1 <= min <= max <= 65535, got ${range.min}-${range.max}`,
+    );
+  }
   const outbound = opts.outbound ?? true;
   const log = opts.log;
 
@@ -110,8 +123,8 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
     return next;
   };
 
-  async function load(opts: { reinstall?: boolean } = {}): Promise<NetState> {
-    if (opts.reinstall) ready = null;
+  async function load(how: { reinstall?: boolean } = {}): Promise<NetState> {
+    if (how.reinstall) ready = null;
     if (!ready) {
       ready = (async () => {
         await installRuleset({ outbound }).catch((err) => {
@@ -243,13 +256,22 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
     if (known && (known.tenantId !== o.tenantId || !samePorts(known.ports, o.ports))) {
       throw new Error(`instance ${o.instanceId} is already attached with another tenant or other ports`);
     }
+    if (known && o.netns !== undefined && known.netns !== o.netns) {
+      throw new Error(`instance ${o.instanceId} was reserved for another link (a tap), not a namespace`);
+    }
     const r = known ?? (await allocate(s, o));
     const res = reservationOf(s, r);
-    // A known record is repaired in full (the agent may have died midway, or the host rebooted).
-    if (known) await publish({ bridge: res.bridge, ip: r.ip, ports: r.ports });
-    if (known || !bridgesReady.has(res.bridge) || !(await linkExists(res.bridge))) {
-      await ensureBridge(res.bridge, `${res.gateway}/${res.prefixLen}`);
-      bridgesReady.add(res.bridge);
+    try {
+      // A known record is repaired in full (the agent may have died midway, or the host rebooted).
+      if (known) await publish({ bridge: res.bridge, ip: r.ip, ports: r.ports });
+      if (known || !bridgesReady.has(res.bridge) || !(await linkExists(res.bridge))) {
+        await ensureBridge(res.bridge, `${res.gateway}/${res.prefixLen}`);
+        bridgesReady.add(res.bridge);
+      }
+    } catch (err) {
+      // A fresh reservation that failed leaves nothing behind; a repair that failed keeps its record.
+      if (!known) await releaseLocked(o.instanceId).catch(() => {});
+      throw err;
     }
     return { res, fresh: !known };
   }
@@ -327,7 +349,12 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
         const s = await load({ reinstall: true });
         bridgesReady.clear();
         for (const [instanceId, r] of Object.entries(s.instances)) {
-          const { res } = await reserveLocked({ instanceId, tenantId: r.tenantId, ports: r.ports });
+          const { res } = await reserveLocked({
+            instanceId,
+            tenantId: r.tenantId,
+            ports: r.ports,
+            netns: r.netns,
+          });
           // Only attachments this module plugged (a veth) are re-plugged; a tap is its owner's.
           if (r.netns) await plugVeth(instanceId, res);
         }
