@@ -384,6 +384,13 @@ setInterval(() => {}, 1000);
     });
   });
 
+  it("runs a glibc program with threads, fork and exec under the seccomp profile", async () => {
+    const d = newDriver(undefined, await twoLayerImages());
+    const { id } = await start("", { command: ["/srv/threads"] }, d);
+    expect(await ended(id)).toMatchObject({ state: "exited", exitCode: 0 });
+    expect(await consoleText(id)).toBe("thread ok\nchild exit=5\nexec ok");
+  });
+
   it("holds the cpu quota within 15 %", async () => {
     const { id } = await start("while :; do :; done", { cpuMillis: 250 });
     const usage = () => cpuUsageNs(id);

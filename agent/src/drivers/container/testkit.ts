@@ -4,7 +4,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import type { InstanceSpec } from "../../driver";
 import type { ImageConfig, ImageStore, PulledImage } from "../../images/types";
@@ -111,6 +111,29 @@ int main(void) {
 }
 `;
 
+// Dynamically linked against the host's glibc: threads (glibc tries clone3 first, which seccomp
+// answers with ENOSYS), fork and exec.
+const threadsSource = `
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void *run(void *a) { (void)a; puts("thread ok"); return 0; }
+int main(void) {
+  pthread_t t;
+  if (pthread_create(&t, 0, run, 0)) return 1;
+  pthread_join(t, 0);
+  pid_t p = fork();
+  if (p == 0) _exit(5);
+  int st;
+  waitpid(p, &st, 0);
+  printf("child exit=%d\\n", WEXITSTATUS(st));
+  fflush(stdout);
+  execl("/bin/sh", "sh", "-c", "echo exec ok", (char *)0);
+  return 1;
+}
+`;
+
 /** A second layer holding /srv/server and /srv/probe, built with the machine's gcc. */
 export async function serverLayer(dir: string): Promise<string> {
   await mkdir(join(dir, "srv"), { recursive: true });
@@ -121,6 +144,14 @@ export async function serverLayer(dir: string): Promise<string> {
     await writeFile(join(dir, `${name}.c`), source);
     await run("gcc", ["-static", "-O2", "-o", join(dir, "srv", name), join(dir, `${name}.c`)]);
     await rm(join(dir, `${name}.c`));
+  }
+  await writeFile(join(dir, "threads.c"), threadsSource);
+  await run("gcc", ["-O2", "-o", join(dir, "srv/threads"), join(dir, "threads.c"), "-lpthread"]);
+  await rm(join(dir, "threads.c"));
+  const { stdout } = await run("ldd", [join(dir, "srv/threads")]);
+  for (const lib of stdout.match(/\/[^\s]+/g) ?? []) {
+    await mkdir(join(dir, dirname(lib)), { recursive: true });
+    await copyFile(lib, join(dir, lib));
   }
   return dir;
 }
