@@ -27,19 +27,29 @@ export async function markDownHosts(
         data: { status: "down" },
       });
       if (marked.count === 0) return;
-      const live = await tx.instance.findMany({
-        where: { hostId: id, state: { in: ["scheduled", "starting", "running", "stopping"] } },
-        select: { id: true, deploymentId: true },
-      });
+      // Locked, and re-read after any concurrent report commits: an instance its agent reported
+      // stopped a moment ago is not brought back as pending (nor its reservation freed twice).
+      const live = await tx.$queryRaw<{ id: string; deploymentId: string; state: string }[]>`
+        SELECT id, "deploymentId", state::text FROM instance
+        WHERE "hostId" = ${id}::uuid AND state IN ('scheduled', 'starting', 'running', 'stopping')
+        ORDER BY id FOR UPDATE`;
       for (const i of live) {
         await releaseReservation(tx, i.id);
+        // one being stopped was not wanted any more: with its host gone it is stopped, not re-placed
         await tx.instance.update({
           where: { id: i.id },
-          data: {
-            state: "pending",
-            hostId: null,
-            reason: "its host stopped answering; placing it elsewhere",
-          },
+          data:
+            i.state === "stopping"
+              ? {
+                  state: "stopped",
+                  stoppedAt: new Date(),
+                  reason: "its host stopped answering while it was being stopped",
+                }
+              : {
+                  state: "pending",
+                  hostId: null,
+                  reason: "its host stopped answering; placing it elsewhere",
+                },
         });
         deployments.add(i.deploymentId);
       }
@@ -51,7 +61,16 @@ export async function markDownHosts(
 export function livenessModule(opts: { db: Db; queues: Queues; ttlMs: number; intervalMs?: number }): Module {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  // Since when this monitor has reached Postgres without a break. While Postgres (and so every
+  // heartbeat) was away, silence proves nothing: hosts get a full TTL to be heard again before
+  // any is marked down, or a Postgres restart longer than the TTL would mark every host down.
+  let seeingSince: number | undefined;
   const tick = async () => {
+    if (seeingSince === undefined) {
+      await opts.db.$queryRaw`SELECT 1`;
+      seeingSince = Date.now();
+    }
+    if (Date.now() - seeingSince < opts.ttlMs) return;
     const { hosts, deployments } = await markDownHosts(opts.db, opts.ttlMs);
     if (hosts.length)
       console.log(`liveness: ${hosts.length} host(s) down, re-placing ${deployments.length} deployment(s)`);
@@ -73,7 +92,10 @@ export function livenessModule(opts: { db: Db; queues: Queues; ttlMs: number; in
     async start() {
       timer = setInterval(() => {
         running ??= tick()
-          .catch((err) => console.error(`liveness: ${(err as Error).message}`))
+          .catch((err) => {
+            seeingSince = undefined;
+            console.error(`liveness: ${(err as Error).message}`);
+          })
           .finally(() => {
             running = undefined;
           });

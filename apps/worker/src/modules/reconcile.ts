@@ -31,7 +31,9 @@ export async function sendStops(db: Db, queues: Queues, where: { deploymentId?: 
 
 export async function reconcile(db: Db, queues: Queues, opts: { staleMs: number }) {
   const drained = await drainStep(db);
-  await rolloutStep(db);
+  // a retired instance gets its stop job now, not only once it looks stale
+  for (const [deploymentId, outcome] of await rolloutStep(db))
+    if (outcome === "retire") await sendStops(db, queues, { deploymentId });
   await ensureReplicas(db);
   const pending = await db.instance.groupBy({
     by: ["deploymentId"],

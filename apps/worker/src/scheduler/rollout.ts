@@ -70,10 +70,16 @@ export async function rolloutStep(db: Db): Promise<Map<string, Outcome>> {
         old.find((i) => live.some((n) => n.ordinal === i.ordinal)) ??
         [...old].sort((a, b) => b.ordinal - a.ordinal)[0];
       if (!replaced) return "wait";
-      if (replaced.state === "pending") await tx.instance.deleteMany({ where: { id: replaced.id } });
-      else
+      // The instance rows are not locked here: the scheduler may place a pending one meanwhile, and
+      // its agent may report it stopped. Delete only what still holds nothing (a placed instance
+      // holds a reservation that a delete would leak), retire only what still runs.
+      const gone =
+        replaced.state === "pending"
+          ? await tx.instance.deleteMany({ where: { id: replaced.id, state: "pending", hostId: null } })
+          : { count: 0 };
+      if (gone.count === 0)
         await tx.instance.updateMany({
-          where: { id: replaced.id },
+          where: { id: replaced.id, state: { in: ["scheduled", "starting", "running"] } },
           data: { state: "stopping", reason: `replaced by generation ${d.generation}` },
         });
       return "retire";

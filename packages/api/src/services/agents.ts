@@ -98,6 +98,11 @@ export async function authenticateHost(db: Db, token: string): Promise<string | 
 /** Applies one report from the host the instance is assigned to; idempotent. */
 export async function applyReport(db: Db, hostId: string, r: InstanceReport) {
   return db.$transaction(async (tx) => {
+    // A terminal report frees a reservation, which updates the host row: lock the host before the
+    // instance, in the order reservations and the liveness monitor take them, or two such
+    // transactions wait for each other until Postgres aborts one (deadlock).
+    if ((terminalStates as readonly string[]).includes(r.state))
+      await tx.$queryRaw`SELECT 1 FROM host WHERE id = ${hostId}::uuid FOR NO KEY UPDATE`;
     const rows = await tx.$queryRaw<{ state: string; generation: number; hostId: string | null }[]>`
       SELECT state::text, generation, "hostId" FROM instance WHERE id = ${r.instanceId}::uuid FOR UPDATE`;
     const cur = rows[0];
@@ -147,7 +152,11 @@ export async function heartbeat(db: Db, hostId: string, hb: HeartbeatRequest) {
     const k = byId.get(r.instanceId);
     const live = !(terminalStates as readonly string[]).includes(r.state);
     const unwanted =
-      !k || k.hostId !== hostId || k.generation !== r.generation || k.deployment.desiredState !== "running";
+      !k ||
+      k.hostId !== hostId ||
+      k.generation !== r.generation ||
+      // null when the deployment was deleted between the two reads Prisma makes here
+      k.deployment?.desiredState !== "running";
     if (unwanted) {
       if (live) stop.push({ instanceId: r.instanceId, generation: r.generation });
       continue;
@@ -159,7 +168,8 @@ export async function heartbeat(db: Db, hostId: string, hb: HeartbeatRequest) {
 
 export async function instanceSpec(db: Db, hostId: string, instanceId: string) {
   const i = await db.instance.findFirst({ where: { id: instanceId, hostId }, include: { deployment: true } });
-  if (!i) throw notFound("instance");
+  // no deployment: it was deleted between the two reads Prisma makes here
+  if (!i?.deployment) throw notFound("instance");
   const volumes = await volumesOf(db, i.deployment);
   return {
     instanceId: i.id,

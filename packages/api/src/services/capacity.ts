@@ -50,14 +50,21 @@ function isDeadlock(err: unknown): boolean {
   return e?.code === "40P01" || e?.cause?.originalCode === "40P01" || /deadlock detected/i.test(String(err));
 }
 
-/** Gives back what an instance holds of its host; safe to call twice. */
+/**
+ * Gives back what an instance holds of its host; safe to call twice, also concurrently. The row
+ * is read FOR UPDATE, which returns its latest committed version: a plain self-join would read
+ * the statement's snapshot, so a release that waited for a concurrent one to commit would find
+ * the reservation still there and take it off the host a second time.
+ */
 export async function releaseReservation(tx: Pick<Db, "$executeRaw">, instanceId: string): Promise<void> {
   await tx.$executeRaw`
-    WITH freed AS (
+    WITH old AS (
+      SELECT id, "hostId" AS host, "reservedCpuMillis" AS cpu, "reservedMemoryMiB" AS mem
+      FROM instance WHERE id = ${instanceId}::uuid FOR UPDATE
+    ), freed AS (
       UPDATE instance i SET "reservedCpuMillis" = 0, "reservedMemoryMiB" = 0
-      FROM instance old WHERE i.id = old.id AND i.id = ${instanceId}::uuid AND old."hostId" IS NOT NULL
-        AND (old."reservedCpuMillis" > 0 OR old."reservedMemoryMiB" > 0)
-      RETURNING old."hostId" AS host, old."reservedCpuMillis" AS cpu, old."reservedMemoryMiB" AS mem
+      FROM old WHERE i.id = old.id AND old.host IS NOT NULL AND (old.cpu > 0 OR old.mem > 0)
+      RETURNING old.host, old.cpu, old.mem
     )
     UPDATE host h SET "reservedCpuMillis" = h."reservedCpuMillis" - f.cpu,
       "reservedMemoryMiB" = h."reservedMemoryMiB" - f.mem, "reservedInstances" = h."reservedInstances" - 1
