@@ -99,7 +99,10 @@ export class ControlPlane {
       const error = await readError(res, `${method} ${url.pathname}`);
       if (res.status < 500 || last) throw error;
       const retryAfter = parseRetryAfter(res.headers.get("retry-after"));
-      const waitMs = retryAfter !== null ? Math.min(retryAfter, maxRetryAfterMs) : backoffMs(policy, attempt);
+      const waitMs =
+        retryAfter !== null
+          ? Math.min(retryAfter, policy.maxRetryAfterMs ?? maxRetryAfterMs)
+          : backoffMs(policy, attempt);
       this.opts.onRetry?.({ what: `${method} ${url.pathname}`, attempt, waitMs, error: error.message });
       await sleep(waitMs, this.opts.signal);
     }

@@ -4,12 +4,17 @@ export type RetryPolicy = {
   attempts: number;
   baseMs: number;
   maxMs: number;
+  /** Longest Retry-After honoured; by default a minute. */
+  maxRetryAfterMs?: number;
 };
 
 /** Reports and spec fetches are worth a long wait: the work is lost without them. */
 export const patientRetry: RetryPolicy = { attempts: 8, baseMs: 250, maxMs: 10_000 };
-/** A heartbeat is repeated anyway at the next interval; do not pile them up behind each other. */
-export const briefRetry: RetryPolicy = { attempts: 3, baseMs: 250, maxMs: 2_000 };
+/**
+ * A heartbeat is repeated anyway at the next interval; do not pile them up behind each other,
+ * nor wait out a long Retry-After (a host that waits 5 s to retry misses a short TTL).
+ */
+export const briefRetry: RetryPolicy = { attempts: 3, baseMs: 250, maxMs: 2_000, maxRetryAfterMs: 2_000 };
 
 /**
  * Delay before try number `attempt + 1` (attempt counts from 0). Jitter spreads hundreds of

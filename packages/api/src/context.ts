@@ -1,5 +1,6 @@
 import type { Role } from "@berth/contracts";
 import type { Deps } from "./deps";
+import { toTRPCError } from "./errors";
 import { authenticateHost } from "./services/agents";
 import { authenticateToken } from "./services/tokens";
 
@@ -14,7 +15,22 @@ export type Context = Deps & {
   authError: string | null;
 };
 
+/**
+ * Authentication reads Postgres before any procedure runs, so the procedures' error mapping does
+ * not see its failures: map them here too, or a lost database answers 500 instead of 503 with
+ * Retry-After.
+ */
 export async function createContext(deps: Deps, headers: Headers): Promise<Context> {
+  try {
+    return await authenticate(deps, headers);
+  } catch (err) {
+    const mapped = toTRPCError(err);
+    if (mapped.code === "INTERNAL_SERVER_ERROR") console.error(err);
+    throw mapped;
+  }
+}
+
+async function authenticate(deps: Deps, headers: Headers): Promise<Context> {
   const authz = headers.get("authorization");
   if (authz) {
     const m = /^Bearer\s+(\S+)$/i.exec(authz);

@@ -37,7 +37,7 @@ function isConnectionError(err: unknown): boolean {
   if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P03", "P1001", "P1017"].includes(e.code ?? ""))
     return true;
   if (
-    /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(
+    /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Can't reach database server|Client has encountered a connection error|terminating connection due to administrator command|the database system is (shutting down|starting up)/i.test(
       e.message ?? "",
     )
   )
