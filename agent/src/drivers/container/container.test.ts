@@ -404,6 +404,16 @@ setInterval(() => {}, 1000);
     await driver.stop(id, 0);
   });
 
+  it("undoes a start that fails half way: no netns, no mounts, no record", async () => {
+    const ghost = new LayerImages([join(data, "layer0")], { user: "ghost" });
+    const d = newDriver(undefined, ghost);
+    const spec = instanceSpec({ instanceId: randomUUID(), tenantId: tenant, command: ["true"] });
+    await expect(d.start(spec)).rejects.toThrow(/user "ghost" is not in the image's \/etc\/passwd/);
+    expect(network.names.has(`berth-ct-${spec.instanceId.slice(0, 8)}`)).toBe(false);
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(spec.instanceId);
+    expect(await d.inspect(spec.instanceId)).toBeNull();
+  });
+
   it("refuses, saying why, a data dir below a directory others cannot search", async () => {
     const closed = await tempDir("berth-closed-"); // mkdtemp makes it 0700
     const d = new ContainerDriver({

@@ -5,7 +5,7 @@ import { chmod, chown, mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Driver, InstanceSpec, InstanceStatus } from "../../driver";
-import type { ImageStore } from "../../images/types";
+import type { ImageStore, PulledImage } from "../../images/types";
 import type { Log } from "../../log";
 import type { InstanceNetwork } from "../../net/types";
 import { readJson, readText, writeAtomic } from "./files";
@@ -135,6 +135,52 @@ export class ContainerDriver implements Driver {
     await chown(p.dir, 0, hostIdBase);
     await chmod(p.dir, 0o710);
     const image = await this.opts.images.ensure(spec.image);
+    let launched: { record: InstanceRecord; tAttached: number; tSpawn: number };
+    try {
+      launched = await this.launch(spec, hostIdBase, image);
+    } catch (err) {
+      // Nothing half-made stays behind: without a record, a later stop would not know to undo it.
+      await rm(p.record, { force: true });
+      await removeWriteLayer(p.dir).catch(() => {});
+      await this.opts.network.detach(id).catch(() => {});
+      throw err;
+    }
+    const { record, tAttached, tSpawn } = launched;
+    const deadline = Date.now() + this.o.startTimeoutMs;
+    // File checks rather than `runc state` (about 35 ms a call): runc writes the pid file once the
+    // container exists, the supervisor the exit file when it is over; then tini must be ready.
+    while (!existsSync(p.pid) && !existsSync(p.exit) && Date.now() < deadline) await sleep(2);
+    const pid = Number((await readText(p.pid))?.trim());
+    const ready = pid > 0 && (await initReady(pid, deadline));
+    for (;;) {
+      const s =
+        ready && !existsSync(p.exit)
+          ? { ...this.base(record), state: "running" as const }
+          : await this.inspect(id);
+      if (s && s.state !== "starting") {
+        const ms = (a: number, b: number) => Math.round(b - a);
+        const now = performance.now();
+        log.debug("container started", {
+          state: s.state,
+          ms: ms(t0, now),
+          prepareMs: ms(t0, tAttached),
+          rootfsMs: ms(tAttached, tSpawn),
+          runcMs: ms(tSpawn, now),
+        });
+        return s;
+      }
+      if (Date.now() > deadline) {
+        await this.teardown(id, 0);
+        return { ...this.base(record), state: "failed", reason: "runc did not start the container in time" };
+      }
+      await sleep(5);
+    }
+  }
+
+  /** Network, root filesystem, bundle, record, shim: everything a start makes. */
+  private async launch(spec: InstanceSpec, hostIdBase: number, image: PulledImage) {
+    const id = spec.instanceId;
+    const p = this.paths(id);
     const attachment = await this.opts.network.attach({
       instanceId: id,
       tenantId: spec.tenantId,
@@ -189,35 +235,7 @@ export class ContainerDriver implements Driver {
     await writeAtomic(p.record, JSON.stringify(record));
     const tSpawn = performance.now();
     await this.spawnSupervisor(id);
-    const deadline = Date.now() + this.o.startTimeoutMs;
-    // File checks rather than `runc state` (about 35 ms a call): runc writes the pid file once the
-    // container exists, the supervisor the exit file when it is over; then tini must be ready.
-    while (!existsSync(p.pid) && !existsSync(p.exit) && Date.now() < deadline) await sleep(2);
-    const pid = Number((await readText(p.pid))?.trim());
-    const ready = pid > 0 && (await initReady(pid, deadline));
-    for (;;) {
-      const s =
-        ready && !existsSync(p.exit)
-          ? { ...this.base(record), state: "running" as const }
-          : await this.inspect(id);
-      if (s && s.state !== "starting") {
-        const ms = (a: number, b: number) => Math.round(b - a);
-        const now = performance.now();
-        log.debug("container started", {
-          state: s.state,
-          ms: ms(t0, now),
-          prepareMs: ms(t0, tAttached),
-          rootfsMs: ms(tAttached, tSpawn),
-          runcMs: ms(tSpawn, now),
-        });
-        return s;
-      }
-      if (Date.now() > deadline) {
-        await this.teardown(id, 0);
-        return { ...this.base(record), state: "failed", reason: "runc did not start the container in time" };
-      }
-      await sleep(5);
-    }
+    return { record, tAttached, tSpawn };
   }
 
   /**
