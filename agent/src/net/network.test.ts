@@ -15,7 +15,9 @@ import { unpublish } from "./nft";
 // port range are chosen at random, so parallel runs (and the driver's tests) do not collide.
 const sfx = randomBytes(4).toString("hex");
 const pool = `10.${100 + randomInt(100)}.0.0/16`;
-const portMin = 40000 + randomInt(200) * 50;
+// Below the ephemeral range (32768-60999): a published port hides a local server that binds it
+// later, and the other test files' servers listen on ephemeral ports.
+const portMin = 30000 + randomInt(50) * 50;
 const portRange = { min: portMin, max: portMin + 49 };
 const tenantA = `tA-${sfx}`;
 const tenantB = `tB-${sfx}`;
