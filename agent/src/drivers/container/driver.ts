@@ -1,17 +1,17 @@
 // The `container` isolation level: an OCI runtime spec run by runc, one supervisor per container.
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, chown, mkdir, open, readdir, rm, stat } from "node:fs/promises";
+import { chmod, chown, mkdir, open, readdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { promisify } from "node:util";
 import type { Driver, InstanceSpec, InstanceStatus } from "../../driver";
 import type { ImageStore, PulledImage } from "../../images/types";
 import type { Log } from "../../log";
 import type { InstanceNetwork } from "../../net/types";
 import { readJson, readText, writeAtomic } from "./files";
+import { cgroupsPathOf, exitReason, hostnameOf, initReady, searchableByAll, swapAccounting } from "./host";
 import { IdRanges, idRangeSize } from "./ids";
 import { followLines } from "./logs";
-import { type ContainerMetrics, readMetrics } from "./metrics";
+import { type ContainerMetrics, oomKilled, readMetrics } from "./metrics";
 import { mountRootfs, removeWriteLayer, unmountRootfs } from "./rootfs";
 import { Runc, type RuncState } from "./runc";
 import { buildSpec } from "./spec";
@@ -43,7 +43,6 @@ type InstanceRecord = {
   stopped?: { exitCode?: number; at: string };
 };
 
-const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const repoRoot = new URL("../../../../", import.meta.url).pathname;
@@ -340,19 +339,7 @@ export class ContainerDriver implements Driver {
     const file = join(this.dir(id), "oom");
     const known = await readText(file);
     if (known !== null) return known.trim() === "yes";
-    const counters =
-      (await readText(`/sys/fs/cgroup/memory/berth/${id}/memory.oom_control`).catch(() => null)) ??
-      (await readText(`/sys/fs/cgroup/berth/${id}/memory.events`).catch(() => null));
-    let oom: boolean;
-    if (counters !== null) {
-      oom = Number(counters.match(/^oom_kill (\d+)/m)?.[1] ?? 0) > 0;
-    } else {
-      const kernelLog = await run("dmesg", [], { maxBuffer: 64 * 1024 * 1024 }).then(
-        (r) => r.stdout,
-        () => "",
-      );
-      oom = kernelLog.split("\n").some((l) => l.includes("oom-kill:") && l.includes(`_memcg=/berth/${id},`));
-    }
+    const oom = await oomKilled(cgroupsPathOf(id));
     await writeAtomic(file, oom ? "yes" : "no");
     return oom;
   }
@@ -442,58 +429,4 @@ export class ContainerDriver implements Driver {
     };
     yield* followLines(p.console, { follow: opts.follow, alive: running });
   }
-}
-
-/**
- * True once the container's PID 1 is tini and has started the workload: tini blocks its signals
- * before it forks, so from then on a signal sent to it is forwarded. Before, PID 1 of a namespace
- * drops the signals it has no handler for, and a stop's SIGTERM would be lost.
- */
-async function initReady(pid: number, deadline: number): Promise<boolean> {
-  for (;;) {
-    const status = await readText(`/proc/${pid}/status`).catch(() => null);
-    if (status === null) return false;
-    if (status.match(/^Name:\s+(\S+)/m)?.[1] === "init") {
-      const children = await readText(`/proc/${pid}/task/${pid}/children`).catch(() => null);
-      if (children?.trim()) return true;
-    }
-    if (Date.now() > deadline) return false;
-    await sleep(2);
-  }
-}
-
-/** Every directory above the data dir must let others search it, or runc fails with EACCES. */
-async function searchableByAll(dir: string): Promise<void> {
-  for (let d = dir; ; d = dirname(d)) {
-    const { mode } = await stat(d);
-    if (!(mode & 0o001))
-      throw new Error(
-        `${d} (mode ${(mode & 0o777).toString(8)}) is not searchable by others: containers run as unprivileged uids and need o+x on every parent of the agent's data dir`,
-      );
-    if (d === dirname(d)) return;
-  }
-}
-
-/** 137 = 128 + SIGKILL: the memory limit's OOM killer, or the stop's SIGKILL after the grace. */
-function exitReason(code: number): { reason?: string } {
-  if (code === 137) return { reason: "killed (SIGKILL): out of memory or killed after the grace period" };
-  if (code > 128) return { reason: `killed by signal ${code - 128}` };
-  return code === 0 ? {} : { reason: `exited with code ${code}` };
-}
-
-const cgroupsPathOf = (instanceId: string) => `/berth/${instanceId}`;
-
-function hostnameOf(spec: InstanceSpec): string {
-  const name = spec.name
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 40);
-  return name ? `${name}-${spec.instanceId.slice(0, 8)}` : spec.instanceId.slice(0, 8);
-}
-
-/** cgroup v1 without swap accounting has no memsw files; runc would fail to set a swap limit. */
-function swapAccounting(): boolean {
-  if (!existsSync("/sys/fs/cgroup/memory")) return true;
-  return existsSync("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
 }

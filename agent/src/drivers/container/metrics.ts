@@ -1,6 +1,10 @@
 // cgroup usage of one container, from the v1 controllers (hybrid hosts) or the unified v2 tree.
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
 
 export type ContainerMetrics = {
   /** cpu time used since the start, in nanoseconds. */
@@ -47,4 +51,21 @@ export async function readMetrics(cgroupsPath: string): Promise<ContainerMetrics
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether the kernel's OOM killer struck in the cgroup: its oom_kill counter (v1
+ * memory.oom_control, v2 memory.events), which lasts until `runc delete` removes the cgroup; after
+ * that, the kernel log's line naming the cgroup.
+ */
+export async function oomKilled(cgroupsPath: string): Promise<boolean> {
+  const counters =
+    (await read(`/sys/fs/cgroup/memory${cgroupsPath}/memory.oom_control`).catch(() => null)) ??
+    (await read(`/sys/fs/cgroup${cgroupsPath}/memory.events`).catch(() => null));
+  if (counters !== null) return Number(counters.match(/^oom_kill (\d+)/m)?.[1] ?? 0) > 0;
+  const kernelLog = await run("dmesg", [], { maxBuffer: 64 * 1024 * 1024 }).then(
+    (r) => r.stdout,
+    () => "",
+  );
+  return kernelLog.split("\n").some((l) => l.includes("oom-kill:") && l.includes(`_memcg=${cgroupsPath},`));
 }
