@@ -10,6 +10,7 @@ import { compareIds, type LogSource, readLogLines, toLogLine } from "./services/
 const REFRESH_MS = 1000;
 const KEEPALIVE_MS = 15_000;
 const BATCH = 500;
+const final = new Set(["NOT_FOUND", "FORBIDDEN", "UNAUTHORIZED"]);
 
 export const logsPath = /^\/api\/v1\/tenants\/([^/]+)\/deployments\/([^/]+)\/logs$/;
 
@@ -117,12 +118,11 @@ export async function deploymentLogs(
           if (Date.now() - lastSent > KEEPALIVE_MS) write(": keepalive\n\n");
         }
       } catch (err) {
-        if (!stopped) {
-          const e = err as { code?: string; message?: string };
-          write(
-            `event: end\ndata: ${JSON.stringify({ code: e.code ?? "INTERNAL", message: e.message })}\n\n`,
-          );
-        }
+        // Access lost or the deployment gone: say so, and the client stops. Anything else (Redis or
+        // Postgres away for a moment) just closes the stream: EventSource reconnects by itself.
+        const e = err as { code?: string; message?: string };
+        if (!stopped && final.has(e.code ?? ""))
+          write(`event: end\ndata: ${JSON.stringify({ code: e.code, message: e.message })}\n\n`);
       } finally {
         stop();
         try {
