@@ -278,6 +278,22 @@ describe("berth against the real API", () => {
     } finally {
       child.kill();
     }
+
+    // with two instances, each line says which one wrote it
+    const second = await h.deps.db.instance.create({
+      data: {
+        tenantId: tenant.id,
+        deploymentId: instance?.deploymentId ?? "",
+        ordinal: 1,
+        generation: instance?.generation ?? 1,
+        state: "running",
+        hostId: host.id,
+      },
+    });
+    await h.deps.redis.xadd(logStreamKey(h.queuePrefix, host.id, second.id), "*", "line", "hello from 1");
+    expect((await berth(["logs", "waiter"])).stdout).toBe(
+      "#0 | starting\n#0 | waiting…\n#0 | done waiting\n#1 | hello from 1\n",
+    );
   });
 
   it("scales, stops and starts a deployment", async () => {

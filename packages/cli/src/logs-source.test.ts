@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { createClient } from "./client";
-import { fetchLines, fillRoute, findLogsRoute, followLines, toLines } from "./logs-source";
+import { fetchLines, fillRoute, findLogsRoute, followLines, toEntries, toLines } from "./logs-source";
 
 /** A stand-in server that has grown a log API, to show the plug-in point works end to end. */
 async function withServer(paths: string[], fn: (url: string) => Promise<void>) {
@@ -59,6 +59,13 @@ describe("log source", () => {
     await withServer(["/tenants/{tenantId}/deployments"], async (url) => {
       expect(await findLogsRoute(createClient({ url, token: "t" }))).toBeNull();
     });
+  });
+
+  it("keeps the instance of each line when the server names it", () => {
+    const body = {
+      lines: [{ instanceId: "i1", ts: "2026-01-01T00:00:00.000Z", line: "up", id: "1-0" }, "bare"],
+    };
+    expect(toEntries(body)).toEqual([{ line: "up", instanceId: "i1" }, { line: "bare" }]);
   });
 
   it("does not fill a route needing values it lacks; reads common line shapes", () => {

@@ -33,33 +33,47 @@ export function fillRoute(template: string, values: Record<string, string>): str
   return missing ? null : path;
 }
 
+/** One line, and the instance that wrote it when the server says. */
+export type LogEntry = { line: string; instanceId?: string };
+
 /** Accepts the shapes a line API is likely to take: strings, `{ line | message | text }`, or `{ lines }`. */
-export function toLines(body: unknown): string[] {
+export function toEntries(body: unknown): LogEntry[] {
   const list = Array.isArray(body) ? body : (body as { lines?: unknown } | null)?.lines;
-  if (!Array.isArray(list)) return typeof body === "string" ? body.split("\n") : [JSON.stringify(body)];
+  if (!Array.isArray(list))
+    return (typeof body === "string" ? body.split("\n") : [JSON.stringify(body)]).map((line) => ({ line }));
   return list.map((entry) => {
-    if (typeof entry === "string") return entry;
-    const e = entry as { line?: unknown; message?: unknown; text?: unknown };
+    if (typeof entry === "string") return { line: entry };
+    const e = entry as { line?: unknown; message?: unknown; text?: unknown; instanceId?: unknown };
     const text = e.line ?? e.message ?? e.text;
-    return typeof text === "string" ? text : JSON.stringify(entry);
+    const line = typeof text === "string" ? text : JSON.stringify(entry);
+    return typeof e.instanceId === "string" ? { line, instanceId: e.instanceId } : { line };
   });
 }
 
-export async function fetchLines(client: Client, path: string): Promise<string[]> {
+export const toLines = (body: unknown): string[] => toEntries(body).map((e) => e.line);
+
+export async function fetchEntries(client: Client, path: string): Promise<LogEntry[]> {
   const res = await client.raw(path, { accept: "application/json, text/plain" });
   const text = await res.text();
   try {
-    return toLines(JSON.parse(text));
+    return toEntries(JSON.parse(text));
   } catch {
-    return text.split("\n").filter((l, i, all) => l !== "" || i < all.length - 1);
+    return text
+      .split("\n")
+      .filter((l, i, all) => l !== "" || i < all.length - 1)
+      .map((line) => ({ line }));
   }
+}
+
+export async function fetchLines(client: Client, path: string): Promise<string[]> {
+  return (await fetchEntries(client, path)).map((e) => e.line);
 }
 
 /** Server-sent events: one `data:` field (possibly multi-line) per event, each event a log entry. */
 export async function followLines(
   client: Client,
   path: string,
-  onLine: (line: string) => void,
+  onLine: (line: string, entry: LogEntry) => void,
 ): Promise<void> {
   const sep = path.includes("?") ? "&" : "?";
   const res = await client.raw(`${path}${sep}follow=true`, {
@@ -67,7 +81,7 @@ export async function followLines(
     signal: new AbortController().signal,
   });
   if (!res.headers.get("content-type")?.includes("text/event-stream") || !res.body) {
-    for (const line of toLines(await res.text())) onLine(line);
+    for (const e of toEntries(await res.text())) onLine(e.line, e);
     return;
   }
   const decoder = new TextDecoder();
@@ -86,7 +100,7 @@ export async function followLines(
         const message = Array.isArray(why) ? (why[0] as { message?: string }).message : why;
         throw new CliError(`the log stream ended: ${message ?? "no reason given"}`);
       }
-      if (data.length) for (const line of toLines(parseMaybeJson(data.join("\n")))) onLine(line);
+      if (data.length) for (const e of toEntries(parseMaybeJson(data.join("\n")))) onLine(e.line, e);
       end = buffer.indexOf("\n\n");
     }
   }

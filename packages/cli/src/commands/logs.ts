@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { Env } from "../env";
-import { fetchLines, fillRoute, findLogsRoute, followLines } from "../logs-source";
+import { fetchEntries, fillRoute, findLogsRoute, followLines, type LogEntry } from "../logs-source";
 import { createOutput } from "../output";
 import { findDeployment } from "../resolve";
 import { openSession } from "../session";
@@ -32,12 +32,20 @@ export function registerLogs(program: Command, env: Env) {
       const path = template && fillRoute(template, { tenantId: s.tenantId, deploymentId: d.id });
       if (!path) return notice(`no logs: the server at ${s.client.baseUrl} does not serve logs yet`);
 
+      // With more than one instance, each line says which wrote it: "#1 | GET / 200".
+      const ordinals = new Map(d.instances.map((i) => [i.id, i.ordinal]));
+      const text = (e: LogEntry) => {
+        const n = e.instanceId === undefined ? undefined : ordinals.get(e.instanceId);
+        return d.instances.length > 1 && n !== undefined ? `#${n} | ${e.line}` : e.line;
+      };
       if (opts.follow) {
-        await followLines(s.client, path, (line) => (out.json ? out.record({ line }) : out.line(line)));
+        await followLines(s.client, path, (line, e) =>
+          out.json ? out.record({ line, instanceId: e.instanceId }) : out.line(text(e)),
+        );
       } else {
-        const lines = await fetchLines(s.client, path);
-        if (out.json) out.data({ deployment: d.name, lines });
-        else for (const line of lines) out.line(line);
+        const entries = await fetchEntries(s.client, path);
+        if (out.json) out.data({ deployment: d.name, lines: entries.map((e) => e.line), entries });
+        else for (const e of entries) out.line(text(e));
       }
     });
 }
