@@ -7,6 +7,10 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const schema = z.object({
   /** Where `join` writes and `run` reads the host's identity. */
   BERTH_AGENT_STATE: z.string().min(1).default("/var/lib/berth/agent.json"),
+  /** Images, instances, networks and volumes of this host. */
+  BERTH_AGENT_DATA: z.string().min(1).default("/var/lib/berth"),
+  /** The address written into endpoints; default: the address the host joined with, else its first external IPv4. */
+  BERTH_AGENT_ADDRESS: z.string().min(1).max(255).optional(),
   BERTH_AGENT_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Instances this host accepts at most, whatever its cpu and memory say. */
   BERTH_AGENT_MAX_INSTANCES: int(1, 100_000).default(100),
@@ -27,6 +31,8 @@ const schema = z.object({
 
 export type AgentEnv = {
   stateFile: string;
+  dataDir: string;
+  address: string | undefined;
   logLevel: "debug" | "info" | "warn" | "error";
   maxInstances: number;
   memoryReserveMiB: number | undefined;
@@ -47,6 +53,8 @@ export function readEnv(source: Record<string, string | undefined> = process.env
   const e = parsed.data;
   return {
     stateFile: e.BERTH_AGENT_STATE,
+    dataDir: e.BERTH_AGENT_DATA,
+    address: e.BERTH_AGENT_ADDRESS,
     logLevel: e.BERTH_AGENT_LOG_LEVEL,
     maxInstances: e.BERTH_AGENT_MAX_INSTANCES,
     memoryReserveMiB: e.BERTH_AGENT_MEMORY_RESERVE_MIB,

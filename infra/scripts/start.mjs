@@ -14,6 +14,10 @@ const env = { ...process.env, ...(await setup().catch(fail)) };
 // The local agent keeps its identity beside the config; `npm run setup` leaves a one-time join
 // token for it until it has joined.
 env.BERTH_AGENT_STATE ??= path.join(root, ".berth/agent-state.json");
+// Its images, instances, networks and volumes; endpoints are published on every address of the
+// machine and shown as 127.0.0.1, where a single-machine user reaches them.
+env.BERTH_AGENT_DATA ??= path.join(root, ".berth/agent-data");
+env.BERTH_AGENT_ADDRESS ??= "127.0.0.1";
 const joinTokenFile = path.join(root, ".berth/agent-join-token");
 if (await portOpen("127.0.0.1", 3000))
   fail(new SetupError("127.0.0.1:3000 is already in use: is Berth running already?"));

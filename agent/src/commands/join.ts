@@ -30,8 +30,15 @@ export async function joinCommand(
       `this machine has joined already${who}: ${args.stateFile} exists; remove it (or pass --state) to join again`,
     );
   }
-  const driver = selectDriver({ sim: args.sim, hostId: "joining" });
   const address = args.address ?? defaultAddress();
+  const driver = await selectDriver({
+    sim: args.sim,
+    hostId: "joining",
+    dataDir: env.dataDir,
+    hostAddress: env.address ?? address,
+    log,
+    restore: false,
+  });
   const labels = hostLabels(args.labels, driver);
   checkJoinFields({ joinToken: args.token, name: args.name, address, labels });
   const probe = await probeHost(env);

@@ -1,6 +1,6 @@
 import { Agent } from "../agent";
 import type { RunArgs } from "../args";
-import { selectDriver } from "../drivers";
+import { containerLogsDir, selectDriver } from "../drivers";
 import type { AgentEnv } from "../env";
 import { UsageError } from "../errors";
 import { describeHost } from "../host-info";
@@ -8,6 +8,7 @@ import type { Log } from "../log";
 import { probeHost } from "../probe";
 import { sleep } from "../retry";
 import { readState, stateExists } from "../state";
+import { defaultAddress } from "./join";
 
 /** After SIGTERM, whatever still hangs (a job, the control plane) gets this long. */
 const hardStopMs = 10_000;
@@ -51,13 +52,26 @@ export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promis
         ? `host ${state.hostId} joined as a sim host: run it with --sim`
         : `host ${state.hostId} joined as a real host: --sim needs a host joined with --sim (it carries the label sim=true)`,
     );
-  const driver = selectDriver({ sim: args.sim, hostId: state.hostId, simDelayMs: args.simDelayMs });
+  const driver = await selectDriver({
+    sim: args.sim,
+    hostId: state.hostId,
+    simDelayMs: args.simDelayMs,
+    dataDir: env.dataDir,
+    hostAddress: env.address ?? defaultAddress(),
+    log,
+    restore: true,
+  });
   const host = describeHost(await probeHost(env), driver);
   if (host.capabilities.isolationLevels.length === 0)
-    log.warn(
-      "this agent has no isolation driver yet (container, microvm and unikernel come later): it offers no level, so nothing will be placed here",
-    );
-  const agent = new Agent({ state, driver, log, host, concurrency: env.concurrency });
+    log.warn("this agent offers no isolation level (see the warnings above): nothing will be placed here");
+  const agent = new Agent({
+    state,
+    driver,
+    log,
+    host,
+    concurrency: env.concurrency,
+    ...(args.sim ? {} : { instanceLogsDir: containerLogsDir(env.dataDir) }),
+  });
   await agent.start();
   const name = received ?? (await signal.promise);
   log.info(`${name}: stopping`);

@@ -1,12 +1,24 @@
 import type { Driver } from "../driver";
-import { LevelRouter, realDrivers } from "./router";
+import type { Log } from "../log";
+import { realDrivers } from "./real";
+import { LevelRouter } from "./router";
 import { SimDriver } from "./sim";
 
+export { containerLogsDir } from "./real";
 export { LevelRouter } from "./router";
 export { SimDriver } from "./sim";
 
 /** The driver `run` and `join` use: the sim for scale tests, else every real driver there is. */
-export function selectDriver(opts: { sim: boolean; hostId: string; simDelayMs?: number }): Driver {
+export async function selectDriver(opts: {
+  sim: boolean;
+  hostId: string;
+  simDelayMs?: number;
+  dataDir: string;
+  hostAddress: string;
+  log: Log;
+  /** `run` re-creates what the kernel lost (network namespaces, rules); `join` only asks what exists. */
+  restore: boolean;
+}): Promise<Driver> {
   if (opts.sim) return new SimDriver({ hostId: opts.hostId, startDelayMs: opts.simDelayMs });
-  return new LevelRouter(realDrivers());
+  return new LevelRouter(await realDrivers(opts));
 }

@@ -2,9 +2,9 @@ import type { IsolationLevel } from "@berth/contracts";
 import type { Driver, InstanceSpec, InstanceStatus } from "../driver";
 
 /**
- * The real agent's driver: hands each instance to the driver of its isolation level. With no
- * drivers (today: container, microvm and unikernel arrive in later issues) it offers no level,
- * so the scheduler never places anything here, and a start that arrives anyway fails clearly.
+ * The real agent's driver: hands each instance to the driver of its isolation level. A level
+ * without a driver on this host is not offered, so the scheduler never places it here, and a
+ * start that arrives anyway fails clearly.
  */
 export class LevelRouter implements Driver {
   readonly levels: readonly IsolationLevel[];
@@ -52,9 +52,4 @@ export class LevelRouter implements Driver {
     const d = await this.owner(instanceId);
     if (d) yield* d.logs(instanceId, opts);
   }
-}
-
-/** The drivers this build of the agent has. Empty until the isolation-level issues land. */
-export function realDrivers(): Driver[] {
-  return [];
 }

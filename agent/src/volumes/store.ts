@@ -33,7 +33,8 @@ export class VolumeStore {
     const p = this.paths(v.volumeId);
     return this.lock.run(v.volumeId, async () => {
       if (await isMountPoint(p.mount)) return p.mount;
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      // searchable (not readable) by all: runc binds the volume from inside the tenant's user namespace
+      await mkdir(this.dir, { recursive: true, mode: 0o711 });
       if (!(await exists(p.image))) {
         // made aside and renamed: a crash never leaves a half-made file system under the real name
         const tmp = `${p.image}.tmp`;
@@ -44,7 +45,7 @@ export class VolumeStore {
         await execOk("mkfs.ext4", ["-q", "-F", "-m", "0", "-E", `root_owner=${v.uid}:${v.gid}`, tmp]);
         await rename(tmp, p.image);
       }
-      await mkdir(p.mount, { recursive: true, mode: 0o700 });
+      await mkdir(p.mount, { recursive: true, mode: 0o711 });
       await execOk("mount", ["-o", "loop,nodev,nosuid", p.image, p.mount]);
       return p.mount;
     });

@@ -17,8 +17,14 @@ import { Runc, type RuncState } from "./runc";
 import { buildSpec } from "./spec";
 import { resolveUser } from "./user";
 
+/** Where volumes come from (agent/src/volumes): mounted on the host, then bound in. */
+export type VolumeSource = {
+  ensure(v: { volumeId: string; sizeMiB: number; uid: number; gid: number }): Promise<string>;
+};
+
 export type ContainerDriverOptions = {
   dataDir: string;
+  volumes?: VolumeSource;
   images: ImageStore;
   network: InstanceNetwork;
   log: Log;
@@ -52,7 +58,7 @@ export const defaultShim = join(repoRoot, "native/shim/build/berth-shim");
 export class ContainerDriver implements Driver {
   readonly levels = ["container"] as const;
   readonly sim = false;
-  private readonly o: Required<Omit<ContainerDriverOptions, "images" | "network" | "log">>;
+  private readonly o: Required<Omit<ContainerDriverOptions, "images" | "network" | "log" | "volumes">>;
   private readonly runc: Runc;
   private readonly ids: IdRanges;
   /** Per-instance serialization: a stop and a start of the same instance never interleave. */
@@ -176,6 +182,26 @@ export class ContainerDriver implements Driver {
     }
   }
 
+  /** The instance's volumes, each mounted on the host (created on first use) and owned by the tenant's root. */
+  private async mountVolumes(spec: InstanceSpec, hostIdBase: number) {
+    const wanted = spec.volumes ?? [];
+    if (wanted.length === 0) return [];
+    const store = this.opts.volumes;
+    if (!store) throw new Error("this host cannot mount volumes (the agent has no volume store)");
+    return Promise.all(
+      wanted.map(async (v) => ({
+        source: await store.ensure({
+          volumeId: v.volumeId,
+          sizeMiB: v.sizeMiB,
+          uid: hostIdBase,
+          gid: hostIdBase,
+        }),
+        destination: v.mountPath,
+        readOnly: v.readOnly,
+      })),
+    );
+  }
+
   /** Network, root filesystem, bundle, record, shim: everything a start makes. */
   private async launch(spec: InstanceSpec, hostIdBase: number, image: PulledImage) {
     const id = spec.instanceId;
@@ -193,6 +219,7 @@ export class ContainerDriver implements Driver {
       idCount: idRangeSize,
       idmapHelper: this.o.idmapHelper,
     });
+    const volumes = await this.mountVolumes(spec, hostIdBase);
     const hostname = hostnameOf(spec);
     const etcFiles = { hosts: join(p.dir, "hosts"), hostname: join(p.dir, "hostname") };
     // Readable by the container's users, to whom these host-root files belong to "nobody".
@@ -221,6 +248,7 @@ export class ContainerDriver implements Driver {
       user: await resolveUser(rootfs, image.config.user),
       tiniHostPath: this.o.tiniPath,
       etcFiles,
+      volumes,
     });
     await writeAtomic(join(p.bundle, "config.json"), JSON.stringify(config, null, 1));
     const record: InstanceRecord = {

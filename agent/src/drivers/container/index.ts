@@ -1,6 +1,6 @@
 import { ContainerDriver, type ContainerDriverOptions } from "./driver";
 
-export { ContainerDriver, type ContainerDriverOptions } from "./driver";
+export { ContainerDriver, type ContainerDriverOptions, defaultIdmapHelper, defaultShim } from "./driver";
 export type { ContainerMetrics } from "./metrics";
 export { buildSpec } from "./spec";
 

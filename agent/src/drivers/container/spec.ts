@@ -63,6 +63,8 @@ export type SpecOptions = {
   tiniHostPath: string;
   /** Host files the driver wrote for this instance, bound read-only at /etc/hosts and /etc/hostname. */
   etcFiles?: { hosts: string; hostname: string };
+  /** Host directories (mounted volumes) bound into the container. */
+  volumes?: { source: string; destination: string; readOnly: boolean }[];
 };
 
 /** Docker's rules: a command replaces the entrypoint and drops the image's cmd; args replace cmd. */
@@ -141,6 +143,12 @@ function mounts(o: SpecOptions): Mount[] {
           },
         ]
       : []),
+    ...(o.volumes ?? []).map((v) => ({
+      destination: v.destination,
+      type: "bind",
+      source: v.source,
+      options: ["rbind", v.readOnly ? "ro" : "rw", "nosuid", "nodev"],
+    })),
   ];
 }
 
