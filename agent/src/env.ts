@@ -11,6 +11,16 @@ const schema = z.object({
   BERTH_AGENT_DATA: z.string().min(1).default("/var/lib/berth"),
   /** The address written into endpoints; default: the address the host joined with, else its first external IPv4. */
   BERTH_AGENT_ADDRESS: z.string().min(1).max(255).optional(),
+  /** The pool tenant networks come from; each tenant gets a /24 of it on this host. */
+  BERTH_AGENT_SUBNET: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.88.0.0/16")
+    .default("10.88.0.0/16"),
+  /** Host ports published instance ports are mapped to, MIN-MAX. */
+  BERTH_AGENT_PORTS: z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, "must be a range such as 20000-29999")
+    .default("20000-29999"),
   BERTH_AGENT_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Instances this host accepts at most, whatever its cpu and memory say. */
   BERTH_AGENT_MAX_INSTANCES: int(1, 100_000).default(100),
@@ -33,6 +43,8 @@ export type AgentEnv = {
   stateFile: string;
   dataDir: string;
   address: string | undefined;
+  subnet: string;
+  ports: { min: number; max: number };
   logLevel: "debug" | "info" | "warn" | "error";
   maxInstances: number;
   memoryReserveMiB: number | undefined;
@@ -55,6 +67,8 @@ export function readEnv(source: Record<string, string | undefined> = process.env
     stateFile: e.BERTH_AGENT_STATE,
     dataDir: e.BERTH_AGENT_DATA,
     address: e.BERTH_AGENT_ADDRESS,
+    subnet: e.BERTH_AGENT_SUBNET,
+    ports: (([min, max]) => ({ min: Number(min), max: Number(max) }))(e.BERTH_AGENT_PORTS.split("-")),
     logLevel: e.BERTH_AGENT_LOG_LEVEL,
     maxInstances: e.BERTH_AGENT_MAX_INSTANCES,
     memoryReserveMiB: e.BERTH_AGENT_MEMORY_RESERVE_MIB,

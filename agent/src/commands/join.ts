@@ -35,6 +35,8 @@ export async function joinCommand(
     sim: args.sim,
     hostId: "joining",
     dataDir: env.dataDir,
+    subnet: env.subnet,
+    ports: env.ports,
     hostAddress: env.address ?? address,
     log,
     restore: false,

@@ -57,6 +57,8 @@ export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promis
     hostId: state.hostId,
     simDelayMs: args.simDelayMs,
     dataDir: env.dataDir,
+    subnet: env.subnet,
+    ports: env.ports,
     hostAddress: env.address ?? defaultAddress(),
     log,
     restore: true,

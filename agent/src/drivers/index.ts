@@ -15,6 +15,8 @@ export async function selectDriver(opts: {
   simDelayMs?: number;
   dataDir: string;
   hostAddress: string;
+  subnet?: string;
+  ports?: { min: number; max: number };
   log: Log;
   /** `run` re-creates what the kernel lost (network namespaces, rules); `join` only asks what exists. */
   restore: boolean;

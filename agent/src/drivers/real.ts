@@ -15,6 +15,9 @@ export type RealDriversOptions = {
   dataDir: string;
   /** The address written into endpoints (the host's address users reach). */
   hostAddress: string;
+  /** Tenant networks' address pool and the published ports' range (BERTH_AGENT_SUBNET, BERTH_AGENT_PORTS). */
+  subnet?: string;
+  ports?: { min: number; max: number };
   log: Log;
   /** Re-create what the kernel lost since the last run (network namespaces, rules): `run` does, `join` does not. */
   restore: boolean;
