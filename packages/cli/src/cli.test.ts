@@ -294,6 +294,14 @@ describe("berth against the real API", () => {
     expect((await berth(["logs", "waiter"])).stdout).toBe(
       "#0 | starting\n#0 | waiting…\n#0 | done waiting\n#1 | hello from 1\n",
     );
+    const [last, one, bad] = await Promise.all([
+      berth(["logs", "waiter", "-n", "2"]),
+      berth(["logs", "waiter", "--instance", "#1"]),
+      berth(["logs", "waiter", "--instance", "7"]),
+    ]);
+    expect(last.stdout).toBe("#0 | done waiting\n#1 | hello from 1\n");
+    expect(one.stdout).toBe("#1 | hello from 1\n");
+    expect([bad.code, bad.stderr]).toEqual([2, "error: --instance: waiter has no instance #7\n"]);
   });
 
   it("scales, stops and starts a deployment", async () => {
