@@ -45,6 +45,8 @@ export async function realDrivers(o: RealDriversOptions): Promise<Driver[]> {
   const network = createInstanceNetwork({
     dataDir: join(o.dataDir, "net"),
     hostAddress: o.hostAddress,
+    ...(o.subnet ? { subnet: o.subnet } : {}),
+    ...(o.ports ? { portRange: o.ports } : {}),
     log: o.log,
   });
   if (o.restore) await network.restore();
