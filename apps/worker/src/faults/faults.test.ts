@@ -12,7 +12,6 @@ import {
   newRunning,
   REPLICAS,
   type Rollout,
-  remove,
   settleAndCheck,
   update,
   waitFor,
@@ -20,10 +19,16 @@ import {
 import { apiTimings, HOST_TTL_MS, type System, startSystem } from "./system";
 
 let sys: System;
+/** The 200 instances every test rolls out to a new generation; each test leaves them settled. */
+let r: Rollout;
+let generation = 1;
 
 beforeAll(async () => {
   sys = await startSystem({ packedHosts: 4, simDelayMs: 20 });
-}, 120_000);
+  const t0 = Date.now();
+  r = await deploy(sys, "faults");
+  console.log(`200 instances running ${Date.now() - t0} ms after their creation`);
+}, 180_000);
 afterAll(async () => {
   if (process.env.BERTH_FAULTS_VERBOSE) {
     console.log(`worker output:\n${sys?.worker.tail.text}`);
@@ -33,15 +38,16 @@ afterAll(async () => {
   await sys?.close();
 }, 180_000);
 
-/** Deploys, starts an update and returns once a quarter of the new generation runs. */
-async function midRollout(slug: string): Promise<Rollout> {
+/** Starts a rolling update of the 200 instances; returns once a quarter of them is replaced. */
+async function midRollout(what: string): Promise<void> {
+  // a test that failed may have left it unsettled: start from a settled state, or say why not
+  await waitFor("the previous generation settled", () => converged(sys, r), 60_000);
   const t0 = Date.now();
-  const r = await deploy(sys, slug);
-  const t1 = Date.now();
-  await update(sys, r, 2);
+  generation++;
+  await update(sys, r, generation);
   const quarter = (DEPLOYMENTS * REPLICAS) / 4;
   await waitFor(
-    `${quarter} instances of generation 2 running`,
+    `${quarter} instances of generation ${generation} running`,
     async () => {
       const n = await newRunning(sys, r);
       return n >= quarter ? true : `${n} running`;
@@ -51,13 +57,14 @@ async function midRollout(slug: string): Promise<Rollout> {
   );
   const state = await converged(sys, r);
   expect(state, "the fault must hit while the rollout is still going on").not.toBe(true);
-  console.log(`${slug}: 200 running after ${t1 - t0} ms, a quarter updated ${Date.now() - t1} ms later`);
-  return r;
+  console.log(
+    `${what}: a quarter of generation ${generation} running ${Date.now() - t0} ms after the update`,
+  );
 }
 
 describe.sequential("faults during a rollout of 200 instances", () => {
   it("kill -9 of an agent: its host goes down within the TTL and its instances run elsewhere", async () => {
-    const r = await midRollout("agent-kill");
+    await midRollout("agent-kill");
     const victim = sys.lone.hostIds[0] ?? "";
     const onVictim = await sys.deps.db.instance.findMany({
       where: { hostId: victim, state: { in: ["scheduled", "starting", "running"] } },
@@ -75,8 +82,9 @@ describe.sequential("faults during a rollout of 200 instances", () => {
       HOST_TTL_MS + 10_000,
       50,
     );
-    // detection: the TTL since its last heartbeat (≤ 500 ms before the kill) plus one liveness tick (1 s)
-    expect(Date.now() - killedAt).toBeLessThanOrEqual(HOST_TTL_MS + 1_500);
+    // detection: the TTL since its last heartbeat (≤ 500 ms before the kill), one liveness tick (1 s)
+    // and the poll here (50 ms), with some slack for a loaded machine
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(HOST_TTL_MS + 2_000);
     await settleAndCheck(sys, r, 90_000);
     const left = await sys.deps.db.instance.count({ where: { hostId: victim, state: { not: "stopped" } } });
     expect(left, "nothing is left on the dead host").toBe(0);
@@ -86,11 +94,10 @@ describe.sequential("faults during a rollout of 200 instances", () => {
     const moved = await sys.deps.db.instance.findMany({ where: { id: { in: onVictim.map((i) => i.id) } } });
     for (const i of moved) expect([i.hostId === victim, i.state]).not.toEqual([true, "running"]);
     console.log(`agent kill: host down ${downAfter} ms after the kill`);
-    await remove(sys, r);
   }, 180_000);
 
   it("kill -9 of the worker mid-placement: after a restart nothing is lost or doubled", async () => {
-    const r = await midRollout("worker-kill");
+    await midRollout("worker-kill");
     // the rollout places a surge instance per deployment every few ticks: kill while one is placed
     const active = await waitFor(
       "a placement in progress",
@@ -111,11 +118,10 @@ describe.sequential("faults during a rollout of 200 instances", () => {
     console.log(
       `worker kill: ${stranded} instance(s) in flight at the kill; settled ${ms} ms after the restart`,
     );
-    await remove(sys, r);
   }, 240_000);
 
   it("FLUSHALL of Redis: the reconciler rebuilds the queues and every instance reaches running", async () => {
-    const r = await midRollout("flushall");
+    await midRollout("flushall");
     const admin = new Redis(sys.redis.url);
     try {
       const keys = await admin.dbsize();
@@ -126,11 +132,10 @@ describe.sequential("faults during a rollout of 200 instances", () => {
     } finally {
       await admin.quit();
     }
-    await remove(sys, r);
   }, 180_000);
 
   it("restart of Postgres: the API answers 503 with Retry-After meanwhile, then recovers", async () => {
-    const r = await midRollout("pg-restart");
+    await midRollout("pg-restart");
     const token = (
       await callerFor(sys.h, sys.owner.actor).tokens.create({ tenantId: r.tenantId, name: "faults" })
     ).token;
@@ -176,6 +181,5 @@ describe.sequential("faults during a rollout of 200 instances", () => {
     console.log(
       `postgres restart: ${answers.length} answers while down, API back ${recovered} ms after start, settled ${ms} ms later`,
     );
-    await remove(sys, r);
   }, 180_000);
 });

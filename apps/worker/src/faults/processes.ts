@@ -67,16 +67,8 @@ export class WorkerProcess {
 
   /** SIGKILL: no shutdown hook runs, whatever the worker was doing stops mid-way. */
   async kill9(): Promise<void> {
-    this.proc?.kill("SIGKILL");
+    if (this.proc?.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGKILL");
     await this.exited;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill("SIGTERM");
-    const timer = setTimeout(() => this.proc?.kill("SIGKILL"), 15_000);
-    await this.exited;
-    clearTimeout(timer);
   }
 
   killNow() {
@@ -144,20 +136,8 @@ export class AgentsProcess {
   }
 
   async kill9(): Promise<void> {
-    this.proc.kill("SIGKILL");
+    if (this.alive) this.proc.kill("SIGKILL");
     await this.exited;
-  }
-
-  async close(): Promise<void> {
-    if (!this.alive) return;
-    await Promise.race([
-      this.request({ type: "stop" }).catch(() => {}),
-      new Promise((r) => setTimeout(r, 10_000)),
-    ]);
-    if (this.proc.connected) this.proc.disconnect();
-    const timer = setTimeout(() => this.proc.kill("SIGKILL"), 5_000);
-    await this.exited;
-    clearTimeout(timer);
   }
 
   killNow() {

@@ -182,9 +182,3 @@ export async function settleAndCheck(
   if (again !== true) throw new Error(`no longer converged: ${again}`);
   return ms;
 }
-
-/** Removes the rollout's deployments so the next test starts from empty hosts. */
-export async function remove(sys: System, r: Rollout) {
-  const api = callerFor(sys.h, sys.owner.actor);
-  for (const deploymentId of r.ids) await api.deployments.delete({ tenantId: r.tenantId, deploymentId });
-}

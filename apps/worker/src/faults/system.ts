@@ -149,7 +149,8 @@ export async function startSystem(opts: { packedHosts: number; simDelayMs: numbe
       BERTH_RECONCILE_INTERVAL_MS: "200",
       BERTH_SHUTDOWN_TIMEOUT_MS: "5000",
     });
-    cleanups.push(() => worker.stop());
+    // the database and Redis go away with the test: nothing is gained by a graceful stop
+    cleanups.push(() => worker.kill9());
     killers.push(() => worker.killNow());
     await worker.start();
 
@@ -162,8 +163,8 @@ export async function startSystem(opts: { packedHosts: number; simDelayMs: numbe
     const lone = new AgentsProcess("lone agent");
     const pack = new AgentsProcess("packed agents");
     cleanups.push(
-      () => lone.close(),
-      () => pack.close(),
+      () => lone.kill9(),
+      () => pack.kill9(),
     );
     killers.push(
       () => lone.killNow(),
