@@ -4,8 +4,8 @@
 // the server's process group, the database, and the Redis keys under its own queue prefix.
 // Usage: node e2e/run.mjs [playwright args...]   (build first: cd apps/web && npx next build)
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, readFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -146,6 +146,49 @@ async function stopServer(server) {
   clearTimeout(timer);
 }
 
+/** Starts a long-running part of the stack in its own process group, its output in a log file. */
+function startPart(cmd, args, env, logFile) {
+  const out = createWriteStream(logFile);
+  const child = spawn(cmd, args, { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env });
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  return child;
+}
+
+/** A one-time join token for the stack's agent, as an operator would issue from the dashboard. */
+async function joinToken(databaseUrl) {
+  const token = `bjoin_${randomBytes(24).toString("base64url")}`;
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    await c.query(
+      `INSERT INTO join_token (id, hash, "createdById", "expiresAt") VALUES (gen_random_uuid(), $1, 'e2e', now() + interval '1 hour')`,
+      [createHash("sha256").update(token).digest("hex")],
+    );
+  } finally {
+    await c.end();
+  }
+  return token;
+}
+
+/** Waits until the agent's host is ready in Postgres (it heartbeats right after it starts). */
+async function waitForHost(databaseUrl, agent, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    while (Date.now() < deadline) {
+      if (agent.exitCode !== null) throw new Error(`the agent exited with code ${agent.exitCode}`);
+      const r = await c.query(`SELECT "isolationLevels"::text[] AS levels FROM host WHERE status = 'ready'`);
+      if (r.rows[0]) return r.rows[0].levels;
+      await new Promise((res) => setTimeout(res, 300));
+    }
+  } finally {
+    await c.end();
+  }
+  throw new Error(`the agent's host was not ready within ${timeoutMs / 1000} s`);
+}
+
 async function main() {
   if (!existsSync(join(web, ".next/BUILD_ID"))) {
     console.error(
@@ -155,9 +198,31 @@ async function main() {
   }
   const databaseUrl = urlWithDb(pgServer, dbName);
   let server;
+  let worker;
+  let agent;
   let created = false;
   const serverLog = join(tmpdir(), `${dbName}-server.log`);
+  // The agent's data dir must be searchable by the tenants' mapped users (mkdtemp makes it 0700).
+  const agentDir = mkdtempSync(join(tmpdir(), "berth-e2e-agent-"));
+  chmodSync(agentDir, 0o711);
+  const agentEnv = {
+    ...process.env,
+    BERTH_AGENT_STATE: join(agentDir, "state.json"),
+    BERTH_AGENT_DATA: join(agentDir, "data"),
+    BERTH_AGENT_ADDRESS: "127.0.0.1",
+    // apart from a local `npm start` agent's 10.88.0.0/16 and 20000-29999
+    BERTH_AGENT_SUBNET: "10.87.0.0/16",
+    BERTH_AGENT_PORTS: "30000-30999",
+  };
   const cleanup = async () => {
+    await stopServer(agent);
+    if (existsSync(join(agentDir, "data")))
+      await run(bin("tsx"), ["e2e/support/agent-reset.ts", join(agentDir, "data")], {
+        cwd: root,
+        env: agentEnv,
+      });
+    rmSync(agentDir, { recursive: true, force: true });
+    await stopServer(worker);
     await stopServer(server);
     if (created) {
       await adminQuery(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).then(
@@ -205,7 +270,31 @@ async function main() {
     server.stderr.pipe(out);
     log(`server starting on ${base} (log: ${serverLog})`);
     await waitForHealth(base, server, 60_000);
-    log("server healthy; running Playwright");
+    const stackEnv = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      BERTH_QUEUE_PREFIX: queuePrefix,
+    };
+    worker = startPart(
+      bin("tsx"),
+      ["apps/worker/src/main.ts"],
+      stackEnv,
+      join(tmpdir(), `${dbName}-worker.log`),
+    );
+    const token = await joinToken(databaseUrl);
+    const joined = await run(
+      "node",
+      ["agent/bin/berth-agent.mjs", "join", "--server", base, "--token", token, "--name", `e2e-${id}`],
+      { cwd: root, env: agentEnv },
+    );
+    if (joined !== 0) throw new Error(`the agent could not join (exit ${joined})`);
+    const agentLog = join(tmpdir(), `${dbName}-agent.log`);
+    agent = startPart("node", ["agent/bin/berth-agent.mjs", "run"], agentEnv, agentLog);
+    const levels = await waitForHost(databaseUrl, agent, 30_000);
+    log(
+      `server healthy; worker started; agent ready offering ${levels.join(", ") || "no level"} (log: ${agentLog})`,
+    );
 
     const code = await run("npx", ["playwright", "test", ...process.argv.slice(2)], {
       cwd: join(root, "e2e"),

@@ -11,6 +11,7 @@ import { PageHeader } from "../ui/page-header";
 import { QueryError } from "../ui/query-error";
 import { LoadingRows } from "../ui/skeleton";
 import { Table, TBody, Td, THead, Th, Tr } from "../ui/table";
+import { DeploymentActions } from "./deployment-actions";
 import { stateTone } from "./instance-states";
 import { LogPanel } from "./log-panel";
 
@@ -66,6 +67,7 @@ export function DeploymentDetail({ deploymentId }: { deploymentId: string }) {
           />
           <InstancesTable deployment={d} />
         </Card>
+        {tenant.can("member") ? <DeploymentActions deployment={d} /> : null}
         <LogPanel deployment={d} />
       </div>
     </>
@@ -92,7 +94,9 @@ function InstancesTable({ deployment }: { deployment: DeploymentDto }) {
             <Td>
               <Badge tone={stateTone[i.state]}>{i.state}</Badge>
             </Td>
-            <Td className="font-mono text-xs">{i.endpoints.length ? i.endpoints.join(", ") : "—"}</Td>
+            <Td className="font-mono text-xs">
+              {i.endpoints.length ? <Endpoints endpoints={i.endpoints} ordinal={i.ordinal} /> : "—"}
+            </Td>
             <Td className="max-w-xs truncate text-muted-foreground" title={i.reason ?? undefined}>
               {i.reason ?? "—"}
             </Td>
@@ -100,5 +104,26 @@ function InstancesTable({ deployment }: { deployment: DeploymentDto }) {
         ))}
       </TBody>
     </Table>
+  );
+}
+
+/** Endpoints are HOST:PORT; for a TCP port they open as http:// links (most workloads speak HTTP). */
+function Endpoints({ endpoints, ordinal }: { endpoints: string[]; ordinal: number }) {
+  return (
+    <ul className="grid gap-0.5">
+      {endpoints.map((e) => (
+        <li key={e}>
+          <a
+            href={`http://${e}/`}
+            target="_blank"
+            rel="noreferrer"
+            aria-label={`Open ${e} (instance ${ordinal}) in a new tab`}
+            className="text-link underline underline-offset-4"
+          >
+            {e}
+          </a>
+        </li>
+      ))}
+    </ul>
   );
 }
