@@ -1,0 +1,40 @@
+// Helpers for tests that look at real containers from the host: HTTP, runc's own view, /proc.
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/** The status of a GET, its body drained; throws on a connection error or after 3 s. */
+export async function httpStatus(url: string): Promise<number> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** The host's first external IPv4 (not a berth bridge), or undefined on a loopback-only host. */
+export function externalIpv4(): string | undefined {
+  return Object.entries(networkInterfaces())
+    .filter(([name]) => !name.startsWith("bth-"))
+    .flatMap(([, addrs]) => addrs ?? [])
+    .find((a) => a.family === "IPv4" && !a.internal)?.address;
+}
+
+export type RuncContainer = { id: string; pid: number; status: string };
+
+/** `runc list` of one runc root (the driver keeps its containers under DATA/container/runc). */
+export async function runcList(root: string): Promise<RuncContainer[]> {
+  const { stdout } = await run("runc", ["--root", root, "list", "--format", "json"]);
+  return ((JSON.parse(stdout) as RuncContainer[] | null) ?? []).map(({ id, pid, status }) => ({
+    id,
+    pid,
+    status,
+  }));
+}
+
+/** When the process started (clock ticks since boot, /proc/PID/stat field 22): a pid reused later differs. */
+export function processStart(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "";
+}
