@@ -47,6 +47,20 @@ export async function deleteAll(opts: { links?: string[]; netns?: string[] }): P
 }
 
 /**
+ * eth0's MAC derived from its address, as Docker does (02:42 and the four octets): an address
+ * handed to a new instance right after its previous holder was detached keeps its MAC, so the
+ * neighbour entries of the host and of the tenant's other instances stay right. With a random MAC
+ * they point at the gone veth until they expire, and the new instance is unreachable for up to a
+ * minute (measured by bench/container: 15 s without an answer).
+ */
+export function macFor(cidr: string): string {
+  const octets = (cidr.split("/")[0] ?? "").split(".").map(Number);
+  if (octets.length !== 4 || octets.some((o) => !(Number.isInteger(o) && o >= 0 && o <= 255)))
+    throw new Error(`not an IPv4 address: ${cidr}`);
+  return ["02", "42", ...octets.map((o) => o.toString(16).padStart(2, "0"))].join(":");
+}
+
+/**
  * The instance's namespace with eth0 (the peer of hostIf, a port of the bridge) configured, lo
  * up and the default route via the gateway. Every step is skipped or replaced when already done,
  * so this also repairs a half-made attachment (an agent killed midway, a reboot).
@@ -62,7 +76,9 @@ export async function ensureVethNetns(opts: {
   const host: string[] = [];
   if (!(await netnsExists(netns))) host.push(`netns add ${netns}`);
   if (!(await linkExists(hostIf))) {
-    host.push(`link add ${hostIf} master ${bridge} up type veth peer name eth0 netns ${netns}`);
+    host.push(
+      `link add ${hostIf} master ${bridge} up type veth peer name eth0 address ${macFor(opts.cidr)} netns ${netns}`,
+    );
   } else {
     host.push(`link set ${hostIf} master ${bridge} up`);
   }

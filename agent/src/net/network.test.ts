@@ -30,6 +30,8 @@ const ids = {
   k1: `k1-${sfx}`,
   u1: `u1-${sfx}`,
   r1: `r1-${sfx}`,
+  m1: `m1-${sfx}`,
+  m2: `m2-${sfx}`,
 };
 // "Another machine": a namespace routed to the host over its own veth (not a berth link).
 const client = { netns: `berthc-${sfx}`, link: `bxc${sfx}`, net: `172.30.${randomInt(256)}` };
@@ -356,6 +358,22 @@ setInterval(() => {}, 1000);
     } finally {
       for (const id of [c1, c2, c3]) await net().detach(id);
     }
+  });
+
+  it("reaches an address at once when it is handed out again right after a detach (eth0's MAC follows the address)", async () => {
+    const eth0Mac = async (id: string) =>
+      (await run("ip", ["netns", "exec", netnsName(id), "cat", "/sys/class/net/eth0/address"])).trim();
+    att[ids.m1] = await net().attach({ instanceId: ids.m1, tenantId: tenantA, ports: http });
+    await startHttpd(ids.m1); // the host's neighbour entry for the address is now fresh
+    const first = await eth0Mac(ids.m1);
+    children.at(-1)?.kill("SIGKILL");
+    await net().detach(ids.m1);
+    att[ids.m2] = await net().attach({ instanceId: ids.m2, tenantId: tenantA, ports: http });
+    expect(att[ids.m2]?.ip).toBe(att[ids.m1]?.ip);
+    expect(await eth0Mac(ids.m2)).toBe(first);
+    await startHttpd(ids.m2); // within 2.5 s; a stale neighbour entry would hold it for 15 s or more
+    expect(await httpStatus(`http://${att[ids.m2]?.endpoints[0]}/`)).toBe(200);
+    await net().detach(ids.m2);
   });
 
   it("reserves an address and ports for a tap (the micro-VM path) and deletes the tap on detach", async () => {
