@@ -3,7 +3,8 @@ import type { Redis } from "ioredis";
 import { createContext } from "./context";
 import type { Deps } from "./deps";
 import { createCaller } from "./router";
-import { compareIds, type LogSource, readLogLines, toLogLine } from "./services/logs";
+import { scopedDb } from "./scope";
+import { compareIds, type LogSource, logSourcesOf, readLogLines, toLogLine } from "./services/logs";
 
 // New instances (a scale-up, a replacement) and lost access are noticed within this interval: a
 // blocking read waits at most this long before the deployment is read again.
@@ -50,7 +51,8 @@ export async function deploymentLogs(
     return Response.json({ code: "BAD_REQUEST", message }, { status: 400 });
   }
   const opts = parsed.data;
-  // The JSON procedure authorizes (404 for another tenant's deployment) and reads the first lines.
+  // Following reads the streams on the instances' current hosts, through the same procedure as a
+  // plain GET at every refresh (roles, scoping, and a deployment deleted meanwhile).
   const sourcesNow = async (): Promise<LogSource[]> => {
     const d = await caller.deployments.get(ref);
     return d.instances
@@ -58,13 +60,28 @@ export async function deploymentLogs(
       .map((i) => ({ instanceId: i.id, key: logStreamKey(deps.queuePrefix, i.hostId ?? "", i.id) }));
   };
   let sources: LogSource[];
+  let initial: LogSource[];
   try {
+    // The JSON procedure authorizes: 404 for another tenant's deployment, 403 below its role.
     await caller.deployments.logs({ ...opts, tail: 1 });
     sources = await sourcesNow();
+    // The first lines, like the JSON route, include what instances left on hosts they moved from.
+    initial = await logSourcesOf({
+      scope: scopedDb(deps.db, ref.tenantId),
+      prefix: deps.queuePrefix,
+      deploymentId: ref.deploymentId,
+      instanceId: opts.instanceId,
+      earlierHosts: { db: deps.db, redis: deps.redis },
+    });
   } catch (err) {
     return errorResponse(err);
   }
-  const first = await readLogLines({ redis: deps.redis, sources, tail: opts.tail, since: opts.since });
+  const first = await readLogLines({
+    redis: deps.redis,
+    sources: initial,
+    tail: opts.tail,
+    since: opts.since,
+  });
   const cursors = first.cursors;
 
   const encoder = new TextEncoder();

@@ -149,6 +149,38 @@ describe("deployments.logs", () => {
     expect(foreign.status).toBe(404);
   });
 
+  it("still shows what an instance wrote on the host it was moved from", async () => {
+    const c = callerFor(h, owner.actor);
+    const d = await c.deployments.create({ tenantId, name: "moved", image: "busybox" });
+    const id = d.instances[0]?.id ?? "";
+    await h.deps.db.instance.update({ where: { id }, data: { hostId, state: "running" } });
+    await ship(id, "out of memory, probably").then(tick);
+    // the host went down; the instance runs elsewhere now
+    const next = await h.deps.db.host.create({
+      data: {
+        name: "n2",
+        address: "127.0.0.2",
+        isolationLevels: ["container"],
+        status: "ready",
+        cpuMillis: 1,
+        memoryMiB: 1,
+        maxInstances: 1,
+      },
+    });
+    await h.deps.db.instance.update({ where: { id }, data: { hostId: next.id } });
+    await h.deps.redis.xadd(logStreamKey(h.queuePrefix, next.id, id), "*", "line", "started again");
+    const { lines } = await c.deployments.logs({ tenantId, deploymentId: d.id });
+    expect(lines.map((l) => l.line)).toEqual(["out of memory, probably", "started again"]);
+    const res = await handleRest(
+      h.deps,
+      new Request(restRequest(`${logsPath(tenantId, d.id)}?follow=true`, { cookie: owner.cookie }), {
+        signal: AbortSignal.timeout(3000),
+      }),
+    );
+    const events = readEvents(res);
+    expect((await events.next(2)).map((l) => l.line)).toEqual(["out of memory, probably", "started again"]);
+  });
+
   it("is served on REST as JSON and listed in the OpenAPI document", async () => {
     const res = await handleRest(h.deps, restRequest(`${logsPath()}?tail=2`, { cookie: viewer.cookie }));
     expect(res.status).toBe(200);

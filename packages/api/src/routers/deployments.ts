@@ -236,6 +236,7 @@ export const deploymentsRouter = router({
     .query(async ({ ctx, input }) => {
       const { lines } = await readDeploymentLogs({
         scope: ctx.scope,
+        db: ctx.db,
         redis: ctx.redis,
         prefix: ctx.queuePrefix,
         ...input,

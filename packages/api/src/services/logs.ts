@@ -1,4 +1,5 @@
 import { type LogLineDto, logStreamKey } from "@berth/contracts";
+import type { Db } from "@berth/db";
 import type { Redis } from "ioredis";
 import { notFound } from "../errors";
 import type { ScopedDb } from "../scope";
@@ -10,13 +11,16 @@ type Entry = [id: string, fields: string[]];
 
 /**
  * The streams of a deployment's instances, through the tenant's scope (another tenant's deployment
- * is not found). An instance is read on the host it is assigned to now; one never placed has none.
+ * is not found). An instance's stream is on the host it is assigned to now; one never placed has
+ * none. With `earlierHosts`, streams an instance left on other hosts (it was moved when its host
+ * went down: the lines from before are the ones that say why) are found too.
  */
 export async function logSourcesOf(opts: {
   scope: ScopedDb;
   prefix: string;
   deploymentId: string;
   instanceId?: string;
+  earlierHosts?: { db: Db; redis: Redis };
 }): Promise<LogSource[]> {
   const d = await opts.scope.deployment.findFirst({
     where: { id: opts.deploymentId },
@@ -28,9 +32,25 @@ export async function logSourcesOf(opts: {
     instances = instances.filter((i) => i.id === opts.instanceId);
     if (instances.length === 0) throw notFound("instance");
   }
-  return instances.flatMap((i) =>
+  const current = instances.flatMap((i) =>
     i.hostId ? [{ instanceId: i.id, key: logStreamKey(opts.prefix, i.hostId, i.id) }] : [],
   );
+  if (!opts.earlierHosts || instances.length === 0) return current;
+  // Which host held which instance before is not recorded; a pipeline of EXISTS over the fleet's
+  // hosts is cheap (one round trip; a few hundred hosts times a deployment's instances).
+  const { db, redis } = opts.earlierHosts;
+  const hosts = await db.host.findMany({ select: { id: true } });
+  const taken = new Set(current.map((s) => s.key));
+  const candidates = instances.flatMap((i) =>
+    hosts
+      .map((h) => ({ instanceId: i.id, key: logStreamKey(opts.prefix, h.id, i.id) }))
+      .filter((s) => !taken.has(s.key)),
+  );
+  if (candidates.length === 0) return current;
+  const pipeline = redis.pipeline();
+  for (const c of candidates) pipeline.exists(c.key);
+  const found = (await pipeline.exec()) ?? [];
+  return [...current, ...candidates.filter((_, i) => found[i]?.[1] === 1)];
 }
 
 export function toLogLine(instanceId: string, [id, fields]: Entry): LogLineDto {
@@ -79,6 +99,7 @@ export async function readLogLines(opts: {
 
 export async function readDeploymentLogs(opts: {
   scope: ScopedDb;
+  db: Db;
   redis: Redis;
   prefix: string;
   deploymentId: string;
@@ -86,6 +107,6 @@ export async function readDeploymentLogs(opts: {
   tail: number;
   since?: string;
 }) {
-  const sources = await logSourcesOf(opts);
+  const sources = await logSourcesOf({ ...opts, earlierHosts: { db: opts.db, redis: opts.redis } });
   return readLogLines({ ...opts, sources });
 }
