@@ -46,6 +46,30 @@ export const joinResponse = z.object({
 });
 export type JoinResponse = z.infer<typeof joinResponse>;
 
+const maxPids = 4_194_304; // the kernel's largest pid_max
+
+/** cgroup usage of one running instance, sampled by its agent for the heartbeat. */
+export const instanceMetrics = z.strictObject({
+  cpuMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe("cpu time used since the start"),
+  cpuPercent: z
+    .number()
+    .min(0)
+    .max(100_000)
+    .nullable()
+    .describe("cpu since the previous sample, 100 = one full core; null on the first sample"),
+  memoryBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  memoryLimitBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .nullable()
+    .describe("null: no limit"),
+  pids: z.number().int().min(0).max(maxPids),
+  pidsLimit: z.number().int().min(0).max(maxPids).nullable().describe("null: no limit"),
+});
+export type InstanceMetrics = z.infer<typeof instanceMetrics>;
+
 export const instanceReport = z.strictObject({
   instanceId: uuid,
   generation: z.number().int().min(1),
@@ -53,6 +77,8 @@ export const instanceReport = z.strictObject({
   reason: z.string().max(1000).optional(),
   exitCode: z.number().int().min(-1).max(255).optional(),
   endpoints: z.array(z.string().max(200)).max(32).optional(),
+  /** Heartbeats only, for running instances of drivers that can measure them. */
+  metrics: instanceMetrics.optional(),
 });
 export type InstanceReport = z.infer<typeof instanceReport>;
 
@@ -86,6 +112,8 @@ export const instanceSpecDto = z.object({
   cpuMillis: z.number(),
   memoryMiB: z.number(),
   isolation: isolationLevel,
+  /** The tenant's credentials for the image's registry, when it stored some. */
+  registryAuth: z.object({ username: z.string(), password: z.string() }).optional(),
   /** The tenant's volumes to mount: the agent creates each (of `sizeMiB`) on first use. */
   volumes: z
     .array(

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { instanceMetrics } from "./agent";
 import { dnsLabel, instanceState, isoDate, isolationLevel, tenantInput, uuid } from "./common";
 
 // host[:port]/path[:tag][@sha256:digest]; lowercase repository path as OCI requires.
@@ -101,6 +102,14 @@ export const instanceDto = z.object({
   reason: z.string().nullable(),
   exitCode: z.number().nullable(),
   endpoints: z.array(z.string()),
+  /**
+   * The latest heartbeat's usage while the instance is live; null before the first sample, after
+   * the instance ends, and for drivers that measure nothing (sim). Always present in responses.
+   */
+  metrics: z
+    .object({ ...instanceMetrics.shape, sampledAt: isoDate })
+    .nullable()
+    .optional(),
   createdAt: isoDate,
   updatedAt: isoDate,
 });

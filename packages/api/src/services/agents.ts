@@ -8,6 +8,7 @@ import { recordAudit } from "./audit";
 import { releaseReservation } from "./capacity";
 import { deploymentSpecOf } from "./deployments";
 import { createHostRedisUser } from "./redis-acl";
+import { credentialsForImage } from "./registries";
 import { volumesOf } from "./volumes";
 
 const hash = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -163,10 +164,29 @@ export async function heartbeat(db: Db, hostId: string, hb: HeartbeatRequest) {
     }
     if (k.state !== r.state) await applyReport(db, hostId, r);
   }
+  await storeMetrics(db, hostId, hb.instances);
   return { stop, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS };
 }
 
-export async function instanceSpec(db: Db, hostId: string, instanceId: string) {
+/**
+ * The latest sample of every instance the heartbeat measured, in one statement. Only instances
+ * assigned to this host, at the reported generation, while running: a host never writes another's
+ * instance, and a late heartbeat does not revive a sample of an instance that has ended. Raw SQL,
+ * so updatedAt (the reconciler's "last state change") stays put; metricsAt is the control plane's
+ * clock, the one startedAt is set with, so the two compare.
+ */
+async function storeMetrics(db: Db, hostId: string, reports: InstanceReport[]) {
+  const sampled = reports.filter((r) => r.metrics && r.state === "running");
+  if (sampled.length === 0) return;
+  await db.$executeRaw`
+    UPDATE instance SET metrics = s.m, "metricsAt" = ${new Date()}
+    FROM unnest(${sampled.map((r) => r.instanceId)}::uuid[], ${sampled.map((r) => r.generation)}::int[],
+      ${sampled.map((r) => JSON.stringify(r.metrics))}::jsonb[]) AS s(id, generation, m)
+    WHERE instance.id = s.id AND instance."hostId" = ${hostId}::uuid
+      AND instance.generation = s.generation AND instance.state IN ('running', 'stopping')`;
+}
+
+export async function instanceSpec(db: Db, hostId: string, instanceId: string, credentialKey?: Buffer) {
   const i = await db.instance.findFirst({ where: { id: instanceId, hostId }, include: { deployment: true } });
   // no deployment: it was deleted between the two reads Prisma makes here
   if (!i?.deployment) throw notFound("instance");
@@ -177,5 +197,8 @@ export async function instanceSpec(db: Db, hostId: string, instanceId: string) {
     deploymentId: i.deploymentId,
     ...deploymentSpecOf(i.deployment),
     volumes: volumes.map(({ hostId: _, ...v }) => v),
+    registryAuth: credentialKey
+      ? await credentialsForImage(db, credentialKey, i.tenantId, i.deployment.image)
+      : undefined,
   };
 }

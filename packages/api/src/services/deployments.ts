@@ -1,4 +1,4 @@
-import type { DeploymentSpec } from "@berth/contracts";
+import { type DeploymentSpec, instanceMetrics } from "@berth/contracts";
 import { quotaExceeded, type Resources, resolveIsolation } from "@berth/core";
 import type { Deployment, Instance } from "@berth/db";
 import type { Queue } from "bullmq";
@@ -12,6 +12,17 @@ import { ensureVolumes, type StoredMount } from "./volumes";
 // States in which an instance holds (or is about to hold) its share of the tenant's quota.
 const liveStates = ["pending", "scheduled", "starting", "running", "stopping"] as const;
 
+/**
+ * The stored sample, if it describes the current run (taken while running, after the run began: a
+ * rescheduled instance keeps its row) and is well formed (a bad row shows as none, not a 500).
+ */
+function metricsOf(i: Instance) {
+  const current = i.state === "running" || i.state === "stopping";
+  if (!current || !i.metricsAt || !i.startedAt || i.metricsAt < i.startedAt) return null;
+  const m = instanceMetrics.safeParse(i.metrics);
+  return m.success ? { ...m.data, sampledAt: i.metricsAt.toISOString() } : null;
+}
+
 export function toInstanceDto(i: Instance) {
   return {
     id: i.id,
@@ -23,6 +34,7 @@ export function toInstanceDto(i: Instance) {
     reason: i.reason,
     exitCode: i.exitCode,
     endpoints: (i.endpoints ?? []) as string[],
+    metrics: metricsOf(i),
     createdAt: i.createdAt.toISOString(),
     updatedAt: i.updatedAt.toISOString(),
   };

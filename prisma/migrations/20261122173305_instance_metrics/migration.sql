@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "instance" ADD COLUMN     "metrics" JSONB,
+ADD COLUMN     "metricsAt" TIMESTAMP(3);
+
