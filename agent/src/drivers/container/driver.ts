@@ -106,7 +106,7 @@ export class ContainerDriver implements Driver {
   }
 
   async prepare(spec: InstanceSpec): Promise<void> {
-    await this.opts.images.ensure(spec.image);
+    await this.opts.images.ensure(spec.image, pullOptions(spec));
   }
 
   start(spec: InstanceSpec): Promise<InstanceStatus> {
@@ -139,8 +139,8 @@ export class ContainerDriver implements Driver {
     const hostIdBase = await this.ids.forTenant(spec.tenantId);
     await chown(p.dir, 0, hostIdBase);
     await chmod(p.dir, 0o710);
-    const image = await this.opts.images.ensure(spec.image);
-    let launched: { record: InstanceRecord; tAttached: number; tSpawn: number };
+    const image = await this.opts.images.ensure(spec.image, pullOptions(spec));
+    let launched: { record: InstanceRecord; tLaunch: number; rootfsMs: number; tSpawn: number };
     try {
       launched = await this.launch(spec, hostIdBase, image);
     } catch (err) {
@@ -150,7 +150,7 @@ export class ContainerDriver implements Driver {
       await this.opts.network.detach(id).catch(() => {});
       throw err;
     }
-    const { record, tAttached, tSpawn } = launched;
+    const { record, tLaunch, rootfsMs, tSpawn } = launched;
     const deadline = Date.now() + this.o.startTimeoutMs;
     // File checks rather than `runc state` (about 35 ms a call): runc writes the pid file once the
     // container exists, the supervisor the exit file when it is over; then tini must be ready.
@@ -168,8 +168,10 @@ export class ContainerDriver implements Driver {
         log.debug("container started", {
           state: s.state,
           ms: ms(t0, now),
-          prepareMs: ms(t0, tAttached),
-          rootfsMs: ms(tAttached, tSpawn),
+          prepareMs: ms(t0, tLaunch),
+          // network attach and rootfs at once, then the spec and record files
+          launchMs: ms(tLaunch, tSpawn),
+          rootfsMs: Math.round(rootfsMs),
           runcMs: ms(tSpawn, now),
         });
         return s;
@@ -206,19 +208,25 @@ export class ContainerDriver implements Driver {
   private async launch(spec: InstanceSpec, hostIdBase: number, image: PulledImage) {
     const id = spec.instanceId;
     const p = this.paths(id);
-    const attachment = await this.opts.network.attach({
-      instanceId: id,
-      tenantId: spec.tenantId,
-      ports: spec.ports,
-    });
-    const tAttached = performance.now();
-    const rootfs = await mountRootfs({
-      instanceDir: p.dir,
-      layers: image.layers,
-      hostIdBase,
-      idCount: idRangeSize,
-      idmapHelper: this.o.idmapHelper,
-    });
+    // The network and the root filesystem do not depend on each other: both at once (about 20 to
+    // 50 ms off a start). Both settle before a failure is thrown, so the caller's undo never races
+    // a mount or a veth still being made.
+    const tLaunch = performance.now();
+    const [net, fs] = await Promise.allSettled([
+      this.opts.network.attach({ instanceId: id, tenantId: spec.tenantId, ports: spec.ports }),
+      mountRootfs({
+        instanceDir: p.dir,
+        layers: image.layers,
+        hostIdBase,
+        idCount: idRangeSize,
+        idmapHelper: this.o.idmapHelper,
+      }).then((path) => ({ path, ms: performance.now() - tLaunch })),
+    ]);
+    if (net.status === "rejected") throw net.reason;
+    if (fs.status === "rejected") throw fs.reason;
+    const attachment = net.value;
+    const rootfs = fs.value.path;
+    const rootfsMs = fs.value.ms;
     const volumes = await this.mountVolumes(spec, hostIdBase);
     const hostname = hostnameOf(spec);
     const etcFiles = { hosts: join(p.dir, "hosts"), hostname: join(p.dir, "hostname") };
@@ -262,7 +270,7 @@ export class ContainerDriver implements Driver {
     await writeAtomic(p.record, JSON.stringify(record));
     const tSpawn = performance.now();
     await this.spawnSupervisor(id);
-    return { record, tAttached, tSpawn };
+    return { record, tLaunch, rootfsMs, tSpawn };
   }
 
   /**
@@ -457,4 +465,9 @@ export class ContainerDriver implements Driver {
     };
     yield* followLines(p.console, { follow: opts.follow, alive: running });
   }
+}
+
+/** The tenant's registry credentials travel with the spec; the image store keeps them off argv. */
+function pullOptions(spec: InstanceSpec) {
+  return spec.registryAuth ? { credentials: spec.registryAuth } : undefined;
 }
