@@ -4,10 +4,17 @@ import type { AddressInfo } from "node:net";
 import { handleRest } from "@berth/api";
 import type { Harness } from "@berth/api/testing";
 
-export async function serveRest(h: Harness): Promise<{ server: Server; base: string }> {
+export async function serveRest(
+  h: Harness,
+  opts: {
+    /** Sees each request's method, path and body before the API does (what an agent sent). */
+    onRequest?: (r: { method: string; path: string; body: Buffer }) => void;
+  } = {},
+): Promise<{ server: Server; base: string }> {
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
+    opts.onRequest?.({ method: req.method ?? "GET", path: req.url ?? "/", body: Buffer.concat(chunks) });
     const headers = new Headers();
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
       headers.append(req.rawHeaders[i] ?? "", req.rawHeaders[i + 1] ?? "");
