@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { callerFor, createHarness, type Harness, makeTenant, signUp, testRedisUrl } from "@berth/api/testing";
+import type { InstanceReport } from "@berth/contracts";
 import type { Module } from "@berth/worker/src/module";
 import { livenessModule } from "@berth/worker/src/modules/liveness";
 import { placementModule } from "@berth/worker/src/modules/placement";
@@ -50,6 +51,8 @@ let hostId = "";
 let agent: ChildProcess | undefined;
 /** Everything the agent processes wrote, each run after a marker line. */
 let agentLog = "";
+/** The body of every heartbeat the control plane received, with when it arrived. */
+const heartbeats: { at: Date; instances: InstanceReport[] }[] = [];
 
 const runcRoot = () => join(data, "container/runc");
 const agentEnv = () => ({
@@ -94,7 +97,12 @@ beforeAll(async () => {
   await chmod(dir, 0o711);
   data = join(dir, "data");
   h = await createHarness();
-  ({ server, base } = await serveRest(h));
+  ({ server, base } = await serveRest(h, {
+    onRequest: (r) => {
+      if (r.method === "POST" && r.path === "/api/v1/agent/heartbeat")
+        heartbeats.push({ at: new Date(), instances: JSON.parse(String(r.body)).instances });
+    },
+  }));
   queues = createQueues(testRedisUrl, h.queuePrefix);
   const db = h.deps.db;
   modules.push(
@@ -181,6 +189,7 @@ describe("the real agent killed with -9", () => {
     );
     const tenant = callerFor(h, owner.actor);
     const ids: string[] = [];
+    const deploymentIds: string[] = [];
     const t0 = performance.now();
     for (let d = 0; d < deployments; d++) {
       const created = await tenant.deployments.create({
@@ -193,6 +202,7 @@ describe("the real agent killed with -9", () => {
         replicas,
         isolation: "container",
       });
+      deploymentIds.push(created.id);
       ids.push(
         ...(await h.deps.db.instance.findMany({ where: { deploymentId: created.id } })).map((r) => r.id),
       );
@@ -246,6 +256,28 @@ describe("the real agent killed with -9", () => {
     console.log(`agent down, restarted and heard from in ${Math.round(performance.now() - tDown)} ms`);
     await heartbeatAfter(first, "a second heartbeat");
 
+    // What the restarted agent found and reported in its first heartbeat: all 20, as they were.
+    const reported = heartbeats.find((hb) => hb.at >= restartedAt)?.instances ?? [];
+    expect(
+      reported
+        .map(({ instanceId, generation, state, endpoints, reason }) => ({
+          instanceId,
+          generation,
+          state,
+          endpoints,
+          reason,
+        }))
+        .sort((a, b) => a.instanceId.localeCompare(b.instanceId)),
+      "the restarted agent's first heartbeat",
+    ).toEqual(
+      [...ids].sort().map((id) => ({
+        instanceId: id,
+        generation: 1,
+        state: "running",
+        endpoints: [before.get(id)?.endpoint],
+        reason: undefined,
+      })),
+    );
     const rows = await instances();
     expect(rows, "no instance added or replaced").toHaveLength(total);
     for (const r of rows) {
@@ -259,10 +291,29 @@ describe("the real agent killed with -9", () => {
     expect(readdirSync(join(data, "container/instances")).sort()).toEqual([...ids].sort());
     await allServing(before);
     // The restarted agent attached no network (each start logs "net attached"), stopped nothing,
-    // and had nothing to warn about.
+    // and no job of its failed.
     const log = sinceLast("second run");
     expect(log).toContain("agent started");
-    expect(log).not.toMatch(/net attached|stopping an unwanted instance|^\S+ (warn|error) /m);
+    expect(log).not.toMatch(/net attached|stopping an unwanted instance|^\S+ error /m);
     expect((await h.deps.db.host.findUniqueOrThrow({ where: { id: hostId } })).status).toBe("ready");
+
+    // And it is in charge of them: stopping one deployment stops its 10 adopted containers, the
+    // other 10 run on untouched.
+    await tenant.deployments.stop({ tenantId, deploymentId: deploymentIds[0] as string });
+    const stoppedIds = new Set(rows.filter((r) => r.deploymentId === deploymentIds[0]).map((r) => r.id));
+    await withLog(
+      waitFor(
+        async () => {
+          const ended = await h.deps.db.instance.findMany({ where: { id: { in: [...stoppedIds] } } });
+          const left = await runcList(runcRoot());
+          return ended.every((r) => r.state === "stopped") && left.every((c) => !stoppedIds.has(c.id));
+        },
+        { what: "the first deployment's containers stopped by the restarted agent", timeoutMs: 60_000 },
+      ),
+    );
+    const rest = ids.filter((id) => !stoppedIds.has(id));
+    expect(rest).toHaveLength(total - replicas);
+    expect((await runcList(runcRoot())).map((c) => c.id).sort()).toEqual([...rest].sort());
+    expect(await observe(rest)).toEqual(new Map(rest.map((id) => [id, before.get(id)])));
   }, 240_000);
 });
