@@ -5,9 +5,10 @@ import type { Driver } from "./driver";
 import { ApiError } from "./errors";
 import type { HostInfo } from "./host-info";
 import { ControlPlane } from "./http";
-import { createProcessor, type JobContext, stopAndReport, toReport } from "./jobs";
+import { createProcessor, type JobContext, stopAndReport } from "./jobs";
 import type { Log } from "./log";
 import { type LogShipping, startLogShipping } from "./logs";
+import { MetricsSampler } from "./metrics";
 import { connectRedis, workerReady } from "./redis";
 import type { AgentState } from "./state";
 
@@ -47,12 +48,14 @@ export class Agent {
   private started = false;
   private readonly unwanted = new Set<string>();
   private logs: LogShipping | undefined;
+  private readonly sampler: MetricsSampler;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log.child({ host: opts.state.hostId });
     this.intervalMs = opts.heartbeatIntervalMs ?? opts.state.heartbeatIntervalMs;
     this.cp = this.controlPlane(this.abort.signal);
     this.ctx = { driver: opts.driver, cp: this.cp, log: this.log };
+    this.sampler = new MetricsSampler(opts.driver);
   }
 
   get hostId(): string {
@@ -147,8 +150,9 @@ export class Agent {
     }, this.intervalMs);
   }
 
-  private async heartbeatBody() {
-    const instances = (await this.opts.driver.list()).map(toReport);
+  /** What the heartbeat reports: every instance the driver knows, with metrics when it has them. */
+  async heartbeatBody() {
+    const instances = await this.sampler.reports(await this.opts.driver.list());
     return { ...this.opts.host, instances };
   }
 

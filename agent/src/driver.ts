@@ -15,6 +15,18 @@ export type InstanceStatus = {
   endpoints: string[];
 };
 
+/** cgroup usage of one running instance, as read (the agent turns it into the heartbeat's metrics). */
+export type InstanceUsage = {
+  /** cpu time used since the start, in nanoseconds. */
+  cpuNs: number;
+  memoryBytes: number;
+  /** Infinity (or the kernel's huge "unlimited" value) when there is no limit. */
+  memoryLimitBytes: number;
+  pids: number;
+  /** Infinity when there is no limit. */
+  pidsLimit: number;
+};
+
 export interface Driver {
   /** The isolation levels this driver launches; the agent offers exactly these. */
   readonly levels: readonly IsolationLevel[];
@@ -28,4 +40,9 @@ export interface Driver {
   inspect(instanceId: string): Promise<InstanceStatus | null>;
   list(): Promise<InstanceStatus[]>;
   logs(instanceId: string, opts: { follow: boolean; since?: Date }): AsyncIterable<string>;
+  /**
+   * Usage of a running instance for heartbeats; null when it is not running or unknown. Drivers
+   * that measure nothing (sim) leave it out, and their heartbeats carry no metrics.
+   */
+  metrics?(instanceId: string): Promise<InstanceUsage | null>;
 }

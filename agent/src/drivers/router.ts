@@ -1,5 +1,5 @@
 import type { IsolationLevel } from "@berth/contracts";
-import type { Driver, InstanceSpec, InstanceStatus } from "../driver";
+import type { Driver, InstanceSpec, InstanceStatus, InstanceUsage } from "../driver";
 
 /**
  * The real agent's driver: hands each instance to the driver of its isolation level. A level
@@ -46,6 +46,15 @@ export class LevelRouter implements Driver {
 
   async list(): Promise<InstanceStatus[]> {
     return (await Promise.all(this.drivers.map((d) => d.list()))).flat();
+  }
+
+  /** Asked of each driver that measures: one that does not hold the instance answers null. */
+  async metrics(instanceId: string): Promise<InstanceUsage | null> {
+    for (const d of this.drivers) {
+      const m = await d.metrics?.(instanceId);
+      if (m) return m;
+    }
+    return null;
   }
 
   async *logs(instanceId: string, opts: { follow: boolean; since?: Date }): AsyncIterable<string> {

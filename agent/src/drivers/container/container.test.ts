@@ -161,6 +161,7 @@ describe("the container driver with runc", () => {
     expect(m?.memoryLimitBytes).toBe(64 * 1024 * 1024);
     expect(m?.memoryBytes).toBeGreaterThan(0);
     expect(m?.pids).toBeGreaterThanOrEqual(2); // tini and sleep
+    expect(m?.pidsLimit).toBe(512);
     expect(m?.cpuNs).toBeGreaterThan(0);
     expect(await driver.metrics(randomUUID())).toBeNull();
   });

@@ -12,7 +12,11 @@ export type ContainerMetrics = {
   memoryBytes: number;
   memoryLimitBytes: number;
   pids: number;
+  /** Infinity when there is no limit. */
+  pidsLimit: number;
 };
+
+const limit = (text: string) => (text === "max" ? Number.POSITIVE_INFINITY : Number(text));
 
 const read = (path: string) => readFile(path, "utf8").then((t) => t.trim());
 
@@ -22,31 +26,35 @@ export async function readMetrics(cgroupsPath: string): Promise<ContainerMetrics
     if (existsSync("/sys/fs/cgroup/memory")) {
       const v1 = (controller: string, file: string) =>
         read(`/sys/fs/cgroup/${controller}${cgroupsPath}/${file}`);
-      const [cpu, mem, limit, pids] = await Promise.all([
+      const [cpu, mem, memMax, pids, pidsMax] = await Promise.all([
         v1("cpuacct", "cpuacct.usage"),
         v1("memory", "memory.usage_in_bytes"),
         v1("memory", "memory.limit_in_bytes"),
         v1("pids", "pids.current"),
+        v1("pids", "pids.max"),
       ]);
       return {
         cpuNs: Number(cpu),
         memoryBytes: Number(mem),
-        memoryLimitBytes: Number(limit),
+        memoryLimitBytes: Number(memMax),
         pids: Number(pids),
+        pidsLimit: limit(pidsMax),
       };
     }
     const v2 = (file: string) => read(`/sys/fs/cgroup${cgroupsPath}/${file}`);
-    const [stat, mem, limit, pids] = await Promise.all([
+    const [stat, mem, memMax, pids, pidsMax] = await Promise.all([
       v2("cpu.stat"),
       v2("memory.current"),
       v2("memory.max"),
       v2("pids.current"),
+      v2("pids.max"),
     ]);
     return {
       cpuNs: Number(stat.match(/^usage_usec (\d+)/m)?.[1] ?? 0) * 1000,
       memoryBytes: Number(mem),
-      memoryLimitBytes: limit === "max" ? Number.POSITIVE_INFINITY : Number(limit),
+      memoryLimitBytes: limit(memMax),
       pids: Number(pids),
+      pidsLimit: limit(pidsMax),
     };
   } catch {
     return null;
