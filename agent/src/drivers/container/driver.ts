@@ -380,7 +380,7 @@ export class ContainerDriver implements Driver {
     return oom;
   }
 
-  /** cgroup usage for heartbeats (not part of the Driver interface yet); null when not running. */
+  /** cgroup usage for heartbeats (Driver.metrics); null when not running. */
   async metrics(instanceId: string): Promise<ContainerMetrics | null> {
     return readMetrics(cgroupsPathOf(instanceId));
   }
