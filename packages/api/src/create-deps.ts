@@ -3,6 +3,7 @@ import { createDb } from "@berth/db";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { createAuth } from "./auth";
+import { deriveKey } from "./crypto";
 import type { Deps } from "./deps";
 
 export type DepsConfig = {
@@ -37,6 +38,7 @@ export function createDeps(cfg: DepsConfig): Deps {
     baseURL: cfg.baseURL,
     redisUrl: cfg.redisUrl,
     queuePrefix: cfg.queuePrefix ?? "berth",
+    credentialKey: deriveKey(cfg.authSecret, "registry-credentials"),
   };
 }
 

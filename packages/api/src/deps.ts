@@ -15,4 +15,6 @@ export type Deps = {
   redisUrl: string;
   /** Prefix of every BullMQ key. */
   queuePrefix: string;
+  /** Seals and opens tenants' registry passwords (derived from the auth secret). */
+  credentialKey: Buffer;
 };

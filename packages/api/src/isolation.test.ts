@@ -74,6 +74,21 @@ const cases: Record<string, Case> = {
     input: (a) => ({ tenantId: a.tenantId, tokenId: a.tokenId }),
     swap: (a, b) => ({ tenantId: b.tenantId, tokenId: a.tokenId }),
   },
+  "registries.list": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
+  "registries.set": {
+    scoped: true,
+    input: (a) => ({
+      tenantId: a.tenantId,
+      registry: "registry.tenant-a.example",
+      username: "b",
+      password: "x",
+    }),
+  },
+  "registries.delete": {
+    scoped: true,
+    input: (a) => ({ tenantId: a.tenantId, registry: "registry.tenant-a.example" }),
+    swap: (_a, b) => ({ tenantId: b.tenantId, registry: "registry.tenant-a.example" }),
+  },
   "deployments.list": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
   "deployments.get": { scoped: true, ...byDeployment },
   "deployments.create": {
@@ -121,6 +136,13 @@ async function seed(owner: TestUser, member: TestUser, name: string): Promise<Id
     email: `${name}-invitee@example.test`,
     role: "viewer",
   });
+  // every tenant has credentials for its own registry; A's are what B must not touch
+  await c.registries.set({
+    tenantId: t.id,
+    registry: `registry.${name}.example`,
+    username: name,
+    password: "s3cret",
+  });
   return { tenantId: t.id, deploymentId: d.id, tokenId: tok.id, invitationId: inv.id, memberId: member.id };
 }
 
@@ -133,6 +155,7 @@ async function snapshotOf(tenantId: string): Promise<string> {
     db.invitation.findMany({ where: { tenantId }, orderBy: { id: "asc" } }),
     db.apiToken.findMany({ where: { tenantId }, orderBy: { id: "asc" } }),
     db.deployment.findMany({ where: { tenantId }, orderBy: { id: "asc" } }),
+    db.registryCredential.findMany({ where: { tenantId }, orderBy: { id: "asc" } }),
     db.instance.findMany({ where: { tenantId }, orderBy: { id: "asc" } }),
     db.auditLog.count({ where: { tenantId } }),
   ]);

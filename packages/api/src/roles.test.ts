@@ -71,6 +71,12 @@ const rules: Record<string, Rule> = {
     input: (i) => ({ tenantId: i.tenantId, name: "ci", scopes: ["read"] }),
   },
   "tokens.revoke": { access: "admin", input: (i) => ({ tenantId: i.tenantId, tokenId: i.tokenId }) },
+  "registries.list": { access: "member", input: (i) => ({ tenantId: i.tenantId }) },
+  "registries.set": {
+    access: "admin",
+    input: (i) => ({ tenantId: i.tenantId, registry: "ghcr.io", username: "ci", password: "token" }),
+  },
+  "registries.delete": { access: "admin", input: (i) => ({ tenantId: i.tenantId, registry: "ghcr.io" }) },
   "deployments.list": { access: "viewer", input: (i) => ({ tenantId: i.tenantId }) },
   "deployments.get": {
     access: "viewer",
@@ -355,6 +361,8 @@ describe("role enforcement", () => {
             "tokens.list",
             "tokens.create",
             "tokens.revoke",
+            "registries.set",
+            "registries.delete",
           ]),
         );
       }

@@ -1,6 +1,7 @@
 import { agentRouter } from "./routers/agent";
 import { deploymentsRouter, instancesRouter } from "./routers/deployments";
 import { membersRouter } from "./routers/members";
+import { registriesRouter } from "./routers/registries";
 import { auditRouter, hostsRouter, meRouter } from "./routers/system";
 import { tenantsRouter } from "./routers/tenants";
 import { tokensRouter } from "./routers/tokens";
@@ -11,6 +12,7 @@ export const appRouter = router({
   tenants: tenantsRouter,
   members: membersRouter,
   tokens: tokensRouter,
+  registries: registriesRouter,
   deployments: deploymentsRouter,
   instances: instancesRouter,
   hosts: hostsRouter,

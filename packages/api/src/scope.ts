@@ -11,6 +11,7 @@ export const tenantOwnedModels = [
   "Instance",
   "AuditLog",
   "Volume",
+  "RegistryCredential",
 ] as const;
 
 const whereOps = new Set([

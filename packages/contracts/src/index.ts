@@ -5,5 +5,6 @@ export * from "./deployments";
 export * from "./hosts";
 export * from "./logs";
 export * from "./queues";
+export * from "./registries";
 export * from "./tenants";
 export * from "./tokens";

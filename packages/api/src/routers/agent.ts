@@ -74,5 +74,5 @@ export const agentRouter = router({
     })
     .input(z.strictObject({ instanceId: uuid }))
     .output(instanceSpecDto)
-    .query(({ ctx, input }) => instanceSpec(ctx.db, ctx.hostId, input.instanceId)),
+    .query(({ ctx, input }) => instanceSpec(ctx.db, ctx.hostId, input.instanceId, ctx.credentialKey)),
 });
