@@ -56,9 +56,10 @@ function spec(key: string, tenantId: string, over: Partial<InstanceSpec> = {}): 
   });
 }
 
-// Every target at once, one line per target, then a last line. busybox nc, not wget: the static
-// busybox's wget crashes (SIGSEGV) in an image without glibc's NSS files. nc gives up a connect
-// after 2 s ("timed out": the packet was dropped) and says "refused" when something answered RST.
+// Every target at once, one line per target, then a last line. busybox nc, not wget: Debian's
+// busybox 1.35 wget dies with SIGSEGV when given -T, and without it a dropped connection waits out
+// the kernel's SYN retries. nc gives up a connect after 2 s ("timed out": the packet was dropped)
+// and says "refused" when something answered with a reset.
 const probeScript = `for t in $TARGETS; do
   ( out=$(printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 \${t%:*} \${t##*:} 2>&1); rc=$?
     if [ $rc = 0 ]; then r=ok; else r=fail; fi
