@@ -34,3 +34,16 @@ export function formatCpu(millis: number): string {
 export function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+const byteUnits = ["B", "KiB", "MiB", "GiB", "TiB"];
+
+/** 1536 -> "1.5 KiB": one decimal under 10 of a unit, none above. */
+export function formatBytes(n: number): string {
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < byteUnits.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u > 0 && v < 10 ? v.toFixed(1) : Math.round(v)} ${byteUnits[u]}`;
+}

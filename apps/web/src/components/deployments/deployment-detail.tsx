@@ -12,6 +12,7 @@ import { QueryError } from "../ui/query-error";
 import { LoadingRows } from "../ui/skeleton";
 import { Table, TBody, Td, THead, Th, Tr } from "../ui/table";
 import { DeploymentActions } from "./deployment-actions";
+import { MetricsCells, MetricsHeaders } from "./instance-metrics";
 import { stateTone } from "./instance-states";
 import { LogPanel } from "./log-panel";
 
@@ -84,6 +85,7 @@ function InstancesTable({ deployment }: { deployment: DeploymentDto }) {
           <Th>#</Th>
           <Th>State</Th>
           <Th>Endpoints</Th>
+          <MetricsHeaders />
           <Th>Reason</Th>
         </Tr>
       </THead>
@@ -97,6 +99,7 @@ function InstancesTable({ deployment }: { deployment: DeploymentDto }) {
             <Td className="font-mono text-xs">
               {i.endpoints.length ? <Endpoints endpoints={i.endpoints} ordinal={i.ordinal} /> : "—"}
             </Td>
+            <MetricsCells metrics={i.metrics} />
             <Td className="max-w-xs truncate text-muted-foreground" title={i.reason ?? undefined}>
               {i.reason ?? "—"}
             </Td>
