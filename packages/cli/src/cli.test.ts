@@ -219,8 +219,11 @@ describe("berth against the real API", () => {
     expect(list.stdout).toMatch(/waiter\s+busybox/);
     expect(get.stdout).toMatch(/^name:\s+hello$/m);
     expect(get.stdout).toMatch(/^ports:\s+8080\/tcp$/m);
-    expect(get.stdout).toMatch(/ORDINAL\s+STATE\s+HOST\s+ENDPOINTS\s+REASON\n0\s+pending\s+-\s+-\s+-/);
+    expect(get.stdout).toMatch(
+      /ORDINAL\s+STATE\s+HOST\s+ENDPOINTS\s+CPU\s+MEMORY\s+PIDS\s+REASON\n0\s+pending(\s+-){6}$/m,
+    );
     expect(json<Deployment>(byId).name).toBe("hello");
+    expect(json<Deployment>(byId).instances[0]?.metrics).toBeNull();
   });
 
   it("says there are no logs while nothing has run; prints them, and follows them, once something has", async () => {

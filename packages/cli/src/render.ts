@@ -1,11 +1,39 @@
 import { type Column, renderFields, when } from "./output";
 import type { Deployment, Instance } from "./types";
 
+const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+
+/** 1536 -> "1.5KiB"; one decimal under 10 of a unit, none above. */
+export function formatBytes(n: number): string {
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u > 0 && v < 10 ? v.toFixed(1) : Math.round(v)}${units[u]}`;
+}
+
+/** used/limit, or used alone when there is no limit. */
+const usage = (used: string | number, limit: string | number | null) =>
+  limit === null ? String(used) : `${used}/${limit}`;
+
 export const instanceColumns: Column<Instance>[] = [
   { header: "ordinal", value: (i) => i.ordinal },
   { header: "state", value: (i) => (i.exitCode === null ? i.state : `${i.state} (${i.exitCode})`) },
   { header: "host", value: (i) => i.hostId },
   { header: "endpoints", value: (i) => (i.endpoints.length ? i.endpoints.join(", ") : null) },
+  { header: "cpu", value: (i) => (i.metrics?.cpuPercent == null ? null : `${i.metrics.cpuPercent}%`) },
+  {
+    header: "memory",
+    value: (i) =>
+      i.metrics &&
+      usage(
+        formatBytes(i.metrics.memoryBytes),
+        i.metrics.memoryLimitBytes === null ? null : formatBytes(i.metrics.memoryLimitBytes),
+      ),
+  },
+  { header: "pids", value: (i) => i.metrics && usage(i.metrics.pids, i.metrics.pidsLimit) },
   { header: "reason", value: (i) => i.reason },
 ];
 
