@@ -314,7 +314,11 @@ export class ContainerDriver implements Driver {
     }
     const exitCode = await this.exitCode(instanceId);
     if (exitCode !== undefined) return this.ended(record, exitCode);
-    const st = known ? (known.get(instanceId) ?? null) : await this.runc.state(instanceId);
+    // Missing from list()'s snapshot: it may have been created since, so ask runc again before
+    // concluding that it is gone.
+    const st = known
+      ? (known.get(instanceId) ?? (await this.runc.state(instanceId).catch(() => null)))
+      : await this.runc.state(instanceId);
     if (st?.status === "running" || st?.status === "paused") return { ...base, state: "running" };
     // Not created yet (runc writes the pid file once it has): still starting, unless that takes too long.
     if (!st && !existsSync(this.paths(instanceId).pid)) {
@@ -392,7 +396,10 @@ export class ContainerDriver implements Driver {
     } catch {
       return [];
     }
-    const known = new Map((await this.runc.list().catch(() => [])).map((s) => [s.id, s]));
+    // `runc list` fails when a container is deleted while it reads the root (a stop at the same
+    // time): then each instance asks `runc state` on its own, rather than all looking gone.
+    const listed = await this.runc.list().catch(() => null);
+    const known = listed ? new Map(listed.map((s) => [s.id, s])) : undefined;
     const all = await Promise.all(ids.map((id) => this.inspect(id, known)));
     return all.filter((s): s is InstanceStatus => s !== null);
   }
