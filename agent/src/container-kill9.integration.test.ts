@@ -206,5 +206,9 @@ describe("the real agent killed with -9", () => {
     );
     expect((await runcList(agent.runcRoot)).map((c) => c.id).sort()).toEqual([...rest].sort());
     expect(await observe(rest)).toEqual(new Map(rest.map((id) => [id, before.get(id)])));
+    // Heartbeats taken while those stopped (runc list can fail meanwhile) left the rest running.
+    await heartbeatAfter(new Date(), "a heartbeat after the stop");
+    const after = await h.deps.db.instance.findMany({ where: { id: { in: rest } } });
+    expect(after.map((r) => `${r.state} ${r.generation}`)).toEqual(rest.map(() => "running 1"));
   }, 240_000);
 });

@@ -23,14 +23,23 @@ export function externalIpv4(): string | undefined {
 
 export type RuncContainer = { id: string; pid: number; status: string };
 
-/** `runc list` of one runc root (the driver keeps its containers under DATA/container/runc). */
+/**
+ * `runc list` of one runc root (the driver keeps its containers under DATA/container/runc). It
+ * fails when a container is deleted while it reads the root: then it is asked again.
+ */
 export async function runcList(root: string): Promise<RuncContainer[]> {
-  const { stdout } = await run("runc", ["--root", root, "list", "--format", "json"]);
-  return ((JSON.parse(stdout) as RuncContainer[] | null) ?? []).map(({ id, pid, status }) => ({
-    id,
-    pid,
-    status,
-  }));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { stdout } = await run("runc", ["--root", root, "list", "--format", "json"]);
+      return ((JSON.parse(stdout) as RuncContainer[] | null) ?? []).map(({ id, pid, status }) => ({
+        id,
+        pid,
+        status,
+      }));
+    } catch (err) {
+      if (attempt >= 5 || !/no such file or directory/.test(String(err))) throw err;
+    }
+  }
 }
 
 /** When the process started (clock ticks since boot, /proc/PID/stat field 22): a pid reused later differs. */
