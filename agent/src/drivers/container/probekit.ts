@@ -6,9 +6,9 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-/** The status of a GET, its body drained; throws on a connection error or after 3 s. */
+/** The status of a GET, its body drained; throws on a connection error or after 5 s. */
 export async function httpStatus(url: string): Promise<number> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
   await res.arrayBuffer();
   return res.status;
 }
