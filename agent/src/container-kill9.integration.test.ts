@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { callerFor, makeTenant, signUp } from "@berth/api/testing";
 import type { InstanceReport } from "@berth/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpStatus, processStart, runcList } from "./drivers/container/probekit";
+import { httpStatus, processStart, requireNetAndImageTools, runcList } from "./drivers/container/probekit";
 import { requireHostTools } from "./drivers/container/testkit";
 import { HELLO, requireExampleImages } from "./images/testing";
 import { RealAgent, startControlPlane, type TestControlPlane } from "./real-agent-kit";
@@ -24,6 +24,7 @@ let agent: RealAgent;
 
 beforeAll(async () => {
   requireHostTools();
+  requireNetAndImageTools();
   await requireExampleImages();
   agent = await RealAgent.create();
   // A TTL longer than any restart here: a host silent past it is re-placed, which is another
@@ -119,7 +120,9 @@ describe("the real agent killed with -9", () => {
     const { token } = await callerFor(h, operator.actor).hosts.createJoinToken();
     const hostId = await agent.join(cp.base, token, `kill9-${randomBytes(3).toString("hex")}`);
     const host = await h.deps.db.host.findUniqueOrThrow({ where: { id: hostId } });
-    expect(host.isolationLevels, "the agent offers the container level").toContain("container");
+    expect(host.isolationLevels, `the agent offers the container level; it said:\n${agent.log}`).toContain(
+      "container",
+    );
 
     agent.run("first run");
     await agent.withLog(

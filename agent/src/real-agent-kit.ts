@@ -107,7 +107,11 @@ export class RealAgent {
 
   async join(server: string, token: string, name: string): Promise<string> {
     const args = ["join", "--server", server, "--token", token, "--name", name, "--address", "127.0.0.1"];
-    await promisify(execFile)(process.execPath, [bin, ...args], { env: this.env(), timeout: 60_000 });
+    const out = await promisify(execFile)(process.execPath, [bin, ...args], {
+      env: this.env(),
+      timeout: 60_000,
+    });
+    this.log += `--- join\n${out.stdout}${out.stderr}`;
     this.hostId = (await readState(this.env().BERTH_AGENT_STATE)).hostId;
     return this.hostId;
   }

@@ -1,10 +1,24 @@
 // Helpers for tests that look at real containers from the host: HTTP, runc's own view, /proc.
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
+
+/** Fails (never skips) with what to install when the networking or image tools are missing. */
+export function requireNetAndImageTools(): void {
+  const tools: [string, string][] = [
+    ["/usr/sbin/nft", "nftables"],
+    ["/usr/sbin/ip", "iproute2"],
+    ["/usr/bin/skopeo", "skopeo"],
+  ];
+  const missing = tools.filter(([path]) => !existsSync(path));
+  if (missing.length)
+    throw new Error(
+      `missing ${missing.map(([p]) => p).join(", ")}: apt-get install -y --no-install-recommends ${missing.map(([, pkg]) => pkg).join(" ")}`,
+    );
+}
 
 /** The status of a GET, its body drained; throws on a connection error or after 5 s. */
 export async function httpStatus(url: string): Promise<number> {

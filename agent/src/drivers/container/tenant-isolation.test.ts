@@ -18,7 +18,7 @@ import { HELLO, requireExampleImages } from "../../images/testing";
 import { createLog } from "../../log";
 import { type Attachment, createInstanceNetwork, type TenantNetwork } from "../../net";
 import { type ContainerDriver, createContainerDriver } from "./index";
-import { externalIpv4, httpStatus } from "./probekit";
+import { externalIpv4, httpStatus, requireNetAndImageTools } from "./probekit";
 import { instanceSpec, requireHostTools, tempDir } from "./testkit";
 
 // A pool and a port range of their own (random, like the network module's tests), away from the
@@ -120,6 +120,7 @@ function forbidden(from: "A" | "B"): string[] {
 
 beforeAll(async () => {
   requireHostTools();
+  requireNetAndImageTools();
   await requireExampleImages();
   data = await tempDir("berth-ct-iso-");
   await chmod(data, 0o711);
