@@ -58,8 +58,14 @@ export async function rolloutStep(db: Db): Promise<Map<string, Outcome>> {
       const live = current.filter((i) => ACTIVE.includes(i.state));
       if (live.some((i) => i.state !== "running")) return "wait";
       if (live.length + old.length <= d.replicas) {
+        // An ordinal nobody holds comes first: an old instance that went away without a successor
+        // (stopped by its agent, say) leaves a gap, and falling back to `live.length` once the
+        // old ones ran out doubled an ordinal and left the gap for good (fault tests: [0,1,2,4,5,6,7,7]).
         const used = new Set(live.map((i) => i.ordinal));
+        const held = new Set([...live, ...old].map((i) => i.ordinal));
+        const free = Array.from({ length: d.replicas }, (_, o) => o).find((o) => !held.has(o));
         const ordinal =
+          free ??
           [...old].sort((a, b) => a.ordinal - b.ordinal).find((i) => !used.has(i.ordinal))?.ordinal ??
           live.length;
         await tx.instance.create({ data: { tenantId, deploymentId: id, ordinal, generation: d.generation } });
