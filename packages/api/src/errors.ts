@@ -58,6 +58,14 @@ export function toTRPCError(err: unknown): TRPCError {
   if (prismaCode === "P2025") {
     return new TRPCError({ code: "NOT_FOUND", message: "not found", cause: err as Error });
   }
+  // no pooled connection within the transaction's wait: the database is saturated, not broken
+  if (prismaCode === "P2028") {
+    return new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "the database is busy; retry shortly",
+      cause: err as Error,
+    });
+  }
   // invalid text for Postgres (a NUL byte, an encoding it cannot store) is the caller's input
   const pgCode = (err as { cause?: { originalCode?: string } } | null)?.cause?.originalCode;
   if (pgCode === "22021" || pgCode === "22P05") {

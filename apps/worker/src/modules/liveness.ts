@@ -66,10 +66,13 @@ export function livenessModule(opts: { db: Db; queues: Queues; ttlMs: number; in
   // any is marked down, or a Postgres restart longer than the TTL would mark every host down.
   let seeingSince: number | undefined;
   const tick = async () => {
-    if (seeingSince === undefined) {
+    try {
       await opts.db.$queryRaw`SELECT 1`;
-      seeingSince = Date.now();
+    } catch (err) {
+      seeingSince = undefined;
+      throw err;
     }
+    seeingSince ??= Date.now();
     if (Date.now() - seeingSince < opts.ttlMs) return;
     const { hosts, deployments } = await markDownHosts(opts.db, opts.ttlMs);
     if (hosts.length)
@@ -92,10 +95,7 @@ export function livenessModule(opts: { db: Db; queues: Queues; ttlMs: number; in
     async start() {
       timer = setInterval(() => {
         running ??= tick()
-          .catch((err) => {
-            seeingSince = undefined;
-            console.error(`liveness: ${(err as Error).message}`);
-          })
+          .catch((err) => console.error(`liveness: ${(err as Error).message}`))
           .finally(() => {
             running = undefined;
           });
