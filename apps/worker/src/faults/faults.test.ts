@@ -4,7 +4,7 @@
 // its own Postgres and Redis (see services.ts); the worker and the agents are child processes.
 import { callerFor } from "@berth/api/testing";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   converged,
   DEPLOYMENTS,
@@ -29,12 +29,17 @@ beforeAll(async () => {
   r = await deploy(sys, "faults");
   console.log(`200 instances running ${Date.now() - t0} ms after their creation`);
 }, 180_000);
+/** The worker's last lines and the API's answer times: what explains a failure or a slow run. */
+function diagnostics() {
+  console.log(`worker output (last lines):\n${sys?.worker.tail.text}`);
+  for (const [k, t] of apiTimings)
+    console.log(`${k}: n=${t.n} mean=${(t.total / t.n).toFixed(1)} max=${t.max.toFixed(0)} ms`);
+}
+afterEach((ctx) => {
+  if (ctx.task.result?.state === "fail") diagnostics();
+});
 afterAll(async () => {
-  if (process.env.BERTH_FAULTS_VERBOSE) {
-    console.log(`worker output:\n${sys?.worker.tail.text}`);
-    for (const [k, t] of apiTimings)
-      console.log(`${k}: n=${t.n} mean=${(t.total / t.n).toFixed(1)} max=${t.max.toFixed(0)} ms`);
-  }
+  if (process.env.BERTH_FAULTS_VERBOSE) diagnostics();
   await sys?.close();
 }, 180_000);
 

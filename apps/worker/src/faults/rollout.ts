@@ -90,7 +90,10 @@ export async function converged(sys: System, r: Rollout): Promise<true | string>
       const states: Record<string, number> = {};
       for (const i of active)
         states[`${i.state}/g${i.generation}`] = (states[`${i.state}/g${i.generation}`] ?? 0) + 1;
-      problems.push(`${d.name} g${d.generation}: ${JSON.stringify(states)}`);
+      const ords = good.map((i) => i.ordinal).sort((a, b) => a - b);
+      problems.push(
+        `${d.name} g${d.generation}: ${JSON.stringify(states)} running ordinals [${ords.join(",")}]`,
+      );
     }
   }
   return problems.length ? `${problems.length} not done: ${problems.slice(0, 4).join("; ")}` : true;
