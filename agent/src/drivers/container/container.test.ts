@@ -251,6 +251,26 @@ describe("the container driver with runc", () => {
     await limited.stop(id, 0);
   });
 
+  it("stops a real fork bomb at the pids limit while the host stays responsive", async () => {
+    const limited = newDriver(64);
+    const { id } = await start("b() { b | b & }; b; sleep 1000", {}, limited);
+    // the host spawns a process and gets its answer while the bomb runs, every time, promptly
+    let slowest = 0;
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      expect(execFileSync("/bin/true", { timeout: 5000 }).length).toBe(0);
+      slowest = Math.max(slowest, performance.now() - t);
+      await sleep(100);
+    }
+    expect(cgroupPids(id).length).toBeLessThanOrEqual(64);
+    expect(pidsMax(id)).toBe("64");
+    // the kernel refused forks at the limit: the bomb really hit it
+    const refused = /max (\d+)/.exec(cgroupRead(id, "pids/berth/ID/pids.events", "pids.events"))?.[1];
+    expect(Number(refused)).toBeGreaterThan(0);
+    expect(slowest).toBeLessThan(2000);
+    expect((await limited.stop(id, 0)).state).toMatch(/stopped|exited/);
+  });
+
   it("reaps orphaned children: no zombies stay behind", async () => {
     const { id } = await start("for i in 1 2 3 4 5; do (sleep 0.2 &); done; sleep 1000");
     await sleep(1500);
@@ -377,6 +397,9 @@ setInterval(() => {}, 1000);
       unshare_ns: EPERM,
       mount: EPERM,
       cgroupfs: EPERM,
+      // /sys is an empty read-only tmpfs: no cgroup hierarchy, no release_agent to write
+      release_agent: "2",
+      release_agent_root: "2",
       bpf: EPERM,
       clone_newpid: EPERM,
       sethostname: EPERM,

@@ -88,6 +88,7 @@ int main(int argc, char **argv) {
 const probeSource = `
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <sys/mount.h>
@@ -102,6 +103,9 @@ int main(void) {
   TRY("unshare_ns", unshare(CLONE_NEWNS));
   TRY("mount", mount("none", "/tmp", "tmpfs", 0, 0));
   TRY("cgroupfs", mount("cgroup", "/tmp", "cgroup", 0, "memory"));
+  /* the cgroup v1 escape: a writable release_agent runs a host command when a cgroup empties */
+  TRY("release_agent", open("/sys/fs/cgroup/memory/release_agent", O_WRONLY));
+  TRY("release_agent_root", open("/sys/fs/cgroup/release_agent", O_WRONLY));
   TRY("bpf", syscall(SYS_bpf, 0, 0, 0));
   TRY("clone_newpid", syscall(SYS_clone, CLONE_NEWPID | 17, 0, 0, 0, 0));
   TRY("sethostname", sethostname("x", 1));
