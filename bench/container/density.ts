@@ -4,12 +4,21 @@
 
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { defaultShim } from "../../agent/src/drivers/container/driver";
 import { cgroupsPathOf } from "../../agent/src/drivers/container/host";
 import { quantile, round } from "../placement/stats";
 import type { BenchArgs } from "./args";
-import { cgroupMemory, diskFreeGiB, type MemInfo, memInfo, pidsInUse, processMemory } from "./host";
+import {
+  cgroupMemory,
+  cgroupPids,
+  diskFreeGiB,
+  type MemInfo,
+  memInfo,
+  type ProcessMemory,
+  pidsInUse,
+  pidsMatching,
+  processMemory,
+} from "./host";
 import { probeOnce, waitFor200 } from "./http";
 import { helloSpec, type Kit, pool } from "./kit";
 
@@ -23,7 +32,8 @@ export type DensityResult = {
   startUnderLoad: { p50Ms: number; p95Ms: number; maxMs: number } | null;
   memKiB: { before: MemInfo; allUp: MemInfo; afterStop: MemInfo };
   cgroupMemoryKiB: { total: number; kernel: number; perInstance: number | null };
-  shims: { count: number; rssKiB: number; pssKiB: number };
+  shims: ProcessMemory;
+  workloads: ProcessMemory;
   overheadKiBPerInstance: number | null;
   overheadKiB: ReturnType<typeof overhead>["overheadKiB"];
   pids: { before: number; allUp: number; max: number };
@@ -32,29 +42,34 @@ export type DensityResult = {
   stopWallS: number;
 };
 
+/** x86-64 and arm64 give every thread a 16 KiB kernel stack. */
+const kernelStackKiB = 16;
+
 /**
  * Per-instance host memory, from parts that belong to the instances (the headline figure): the
  * containers' user memory (their cgroups' usage minus the kernel memory charged to them), the
- * shims' PSS, and the growth of the kernel's slab, stacks, page tables and per-cpu memory
- * (namespaces, veths, mounts, cgroups, processes; host-wide, so other work adds some noise).
- * MemAvailable's fall while they came up and its rise when they were stopped are kept as a
- * cross-check: on a machine shared with other work they move by more than 300 instances take.
+ * shims' PSS, the page tables and kernel stacks of the shims and of the containers' processes
+ * (counted per process: VmPTE, 16 KiB per thread), and the growth of the kernel's slab and
+ * per-cpu memory (namespaces, veths, mounts, cgroups; host-wide, so other work adds some noise).
+ * The host-wide growth of page tables and stacks and MemAvailable's fall and rise are kept as
+ * cross-checks: on a machine shared with other work they move by more than the instances take.
  */
 function overhead(
   n: number,
   mem: { before: MemInfo; allUp: MemInfo; afterStop: MemInfo },
   cg: { userKiB: number; kernelKiB: number },
-  shimPssKiB: number,
+  procs: { shims: ProcessMemory; workloads: ProcessMemory },
 ) {
   const { before, allUp, afterStop } = mem;
   const per = (x: number) => (n ? Math.round(x / n) : null);
   const grew = (k: keyof MemInfo) => allUp[k] - before[k];
+  const { shims, workloads } = procs;
   const parts = {
     containersUser: per(cg.userKiB),
-    shimsPss: per(shimPssKiB),
+    shimsPss: per(shims.pssKiB),
+    pageTables: per(shims.pteKiB + workloads.pteKiB),
+    kernelStacks: per((shims.threads + workloads.threads) * kernelStackKiB),
     slab: per(grew("Slab")),
-    kernelStack: per(grew("KernelStack")),
-    pageTables: per(grew("PageTables")),
     percpu: per(grew("Percpu")),
   };
   const sum = n ? Object.values(parts).reduce((a: number, b) => a + (b ?? 0), 0) : null;
@@ -64,6 +79,8 @@ function overhead(
       perInstance: sum,
       parts,
       containersKernelCharged: per(cg.kernelKiB),
+      hostPageTablesGrowth: per(grew("PageTables")),
+      hostKernelStackGrowth: per(grew("KernelStack")),
       vmallocGrowth: per(grew("VmallocUsed")),
       memAvailableFallAtStart: per(before.MemAvailable - allUp.MemAvailable),
       memAvailableRiseAtStop: per(afterStop.MemAvailable - allUp.MemAvailable),
@@ -153,7 +170,12 @@ export async function density(
     cgroupBytes += m?.usage ?? 0;
     cgroupKernelBytes += m?.kernel ?? 0;
   }
-  const shims = await processMemory([defaultShim, join(kit.agentDir, "runc")]);
+  // The shims of these instances (berth-shim RUNC ROOT BUNDLE ID ...), not the warm-up's.
+  const ids = new Set(up.map((x) => x.id));
+  const shims = await processMemory(await pidsMatching(defaultShim, (a) => ids.has(a[4] ?? "")));
+  const inside: number[] = [];
+  for (const x of up) inside.push(...(await cgroupPids(cgroupsPathOf(x.id))));
+  const workloads = await processMemory(inside);
   const pidsAllUp = await pidsInUse();
   const diskAllUp = await diskFreeGiB(kit.dataDir);
   o.progress(`density: ${answeredAtEnd} of ${up.length} answered HTTP 200 all up; stopping them`);
@@ -186,11 +208,12 @@ export async function density(
       perInstance: n ? Math.round(cgroupBytes / 1024 / n) : null,
     },
     shims,
+    workloads,
     ...overhead(
       n,
       { before, allUp, afterStop },
       { userKiB: (cgroupBytes - cgroupKernelBytes) / 1024, kernelKiB: cgroupKernelBytes / 1024 },
-      shims.pssKiB,
+      { shims, workloads },
     ),
     pids: { before: pidsBefore, allUp: pidsAllUp, max: pidMax },
     diskFreeGiB: { before: diskBefore, allUp: diskAllUp },

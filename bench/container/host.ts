@@ -56,23 +56,51 @@ export async function cgroupMemory(cgroupsPath: string): Promise<{ usage: number
   return { usage: v2, kernel: Number(stat.match(/^kernel (\d+)/m)?.[1] ?? 0) };
 }
 
-/** RSS and PSS (KiB) of every process whose command line contains all of `needles`. */
-export async function processMemory(
-  needles: string[],
-): Promise<{ count: number; rssKiB: number; pssKiB: number }> {
-  let count = 0;
-  let rssKiB = 0;
-  let pssKiB = 0;
+export type ProcessMemory = {
+  count: number;
+  rssKiB: number;
+  pssKiB: number;
+  pteKiB: number;
+  threads: number;
+};
+
+/** RSS, PSS, page tables (VmPTE) and threads of the given processes; gone ones are skipped. */
+export async function processMemory(pids: number[]): Promise<ProcessMemory> {
+  const m: ProcessMemory = { count: 0, rssKiB: 0, pssKiB: 0, pteKiB: 0, threads: 0 };
+  for (const pid of pids) {
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, "utf8").catch(() => "");
+    const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+    if (!status) continue;
+    m.count++;
+    m.rssKiB += Number(rollup.match(/^Rss:\s+(\d+)/m)?.[1] ?? 0);
+    m.pssKiB += Number(rollup.match(/^Pss:\s+(\d+)/m)?.[1] ?? 0);
+    m.pteKiB += Number(status.match(/^VmPTE:\s+(\d+)/m)?.[1] ?? 0);
+    m.threads += Number(status.match(/^Threads:\s+(\d+)/m)?.[1] ?? 0);
+  }
+  return m;
+}
+
+/** Processes whose command line has `argv0` as its first word and passes `keep`. */
+export async function pidsMatching(argv0: string, keep: (args: string[]) => boolean): Promise<number[]> {
+  const out: number[] = [];
   for (const pid of await readdir("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
-    const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-    if (!needles.every((n) => cmd.includes(n))) continue;
-    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, "utf8").catch(() => "");
-    count++;
-    rssKiB += Number(rollup.match(/^Rss:\s+(\d+)/m)?.[1] ?? 0);
-    pssKiB += Number(rollup.match(/^Pss:\s+(\d+)/m)?.[1] ?? 0);
+    const args = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0");
+    if (args[0] === argv0 && keep(args)) out.push(Number(pid));
   }
-  return { count, rssKiB, pssKiB };
+  return out;
+}
+
+/** The processes of a container's cgroup (v1 pids controller, or the v2 tree). */
+export async function cgroupPids(cgroupsPath: string): Promise<number[]> {
+  for (const f of [
+    `/sys/fs/cgroup/pids${cgroupsPath}/cgroup.procs`,
+    `/sys/fs/cgroup${cgroupsPath}/cgroup.procs`,
+  ]) {
+    const text = await readFile(f, "utf8").catch(() => null);
+    if (text !== null) return text.split("\n").filter(Boolean).map(Number);
+  }
+  return [];
 }
 
 export async function diskFreeGiB(path: string): Promise<number> {

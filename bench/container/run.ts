@@ -31,14 +31,19 @@ const cleanup = () => {
   return cleaning;
 };
 
+// A first signal lets the current step finish (the density phase then stops what it started) and
+// the run clean up and exit on its own; a second one, or 120 s without an exit, cleans up at once.
+let signals = 0;
 for (const sig of ["SIGINT", "SIGTERM"] as const)
   process.on(sig, () => {
-    if (stopping === sig) return;
     stopping = sig;
-    say(`${sig}: stopping, cleaning up`);
-    void cleanup()
-      .then((left) => say(left.length ? `leftovers: ${left.join(", ")}` : "cleaned up"))
-      .finally(() => process.exit(130));
+    const hard = () =>
+      void cleanup()
+        .then((left) => say(left.length ? `leftovers: ${left.join(", ")}` : "cleaned up"))
+        .finally(() => process.exit(130));
+    if (++signals > 1) return hard();
+    say(`${sig}: finishing the current step, then cleaning up (again to clean up at once)`);
+    setTimeout(hard, 120_000).unref();
   });
 const timer = setTimeout(() => {
   stopping = "timeout";
@@ -137,9 +142,11 @@ async function main(): Promise<number> {
   const status: ContainerRun["status"] =
     stopping === "timeout"
       ? "timeout"
-      : driver.n === args.instances && raw.n === args.instances
-        ? "completed"
-        : "failed";
+      : stopping
+        ? "interrupted"
+        : driver.n === args.instances && raw.n === args.instances
+          ? "completed"
+          : "failed";
   const run: ContainerRun = {
     command,
     date: new Date().toISOString(),
@@ -184,7 +191,7 @@ async function main(): Promise<number> {
     leftovers,
     warnings: warnings.slice(0, 20),
   };
-  if (args.record) {
+  if (args.record && status !== "interrupted") {
     const { jsonPath, mdPath } = recordRun(run);
     say(`recorded in ${jsonPath} and ${mdPath}`);
   }
