@@ -86,6 +86,7 @@ const validBodies: Record<string, unknown> = {
   "POST /tenants/{tenantId}/deployments/{deploymentId}/start": {},
   "PATCH /tenants/{tenantId}/deployments/{deploymentId}": { image: "busybox:2", cpuMillis: 100 },
   "POST /tenants/{tenantId}/deployments/{deploymentId}/rollback": { toGeneration: 1 },
+  "POST /tenants/{tenantId}/registries": { registry: "ghcr.io", username: "ci", password: "token" },
   "POST /hosts/join-tokens": {},
   "POST /hosts/{hostId}/cordon": { cordoned: true },
   "POST /hosts/{hostId}/drain": {},
@@ -400,6 +401,12 @@ beforeAll(async () => {
   const token = await c.tokens.create({ tenantId: tenant.id, name: "fixture", scopes: ["read"] });
   ownerToken = (await c.tokens.create({ tenantId: tenant.id, name: "fuzzer", scopes: ["read", "write"] }))
     .token;
+  await c.registries.set({
+    tenantId: tenant.id,
+    registry: "registry.fuzz.example",
+    username: "f",
+    password: "p",
+  });
   const invitation = await c.members.invite({
     tenantId: tenant.id,
     email: "invitee@example.test",
@@ -429,6 +436,7 @@ beforeAll(async () => {
     userId: viewer.id,
     hostId,
     instanceId: instance.id,
+    registry: "registry.fuzz.example",
   });
 
   // The first credential whose probe comes back as a validation error: the owner's API token
