@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { joinResponse } from "@berth/contracts";
 import { z } from "zod";
 import { UsageError } from "./errors";
+import { writeFileAtomic } from "./files";
 
 /** What `join` learns once and `run` needs every time: the host's identity and credentials. */
 export const agentState = z.strictObject({
@@ -30,27 +30,7 @@ export async function writeState(file: string, state: AgentState): Promise<void>
   const dir = dirname(file);
   // Only a directory we create is narrowed to 0700: `--state /tmp/x.json` must not chmod /tmp.
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  const handle = await open(tmp, "wx", 0o600);
-  try {
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  // The rename itself is durable only once the directory is synced.
-  const d = await open(dir, "r");
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
+  await writeFileAtomic(file, text, { mode: 0o600, syncDir: true });
 }
 
 export async function stateExists(file: string): Promise<boolean> {
