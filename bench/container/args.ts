@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { intFlag } from "../lib/results";
 
 export type BenchArgs = {
   /** Sequential driver starts measured to the first HTTP 200 (each followed by a raw runc run). */
@@ -27,13 +28,7 @@ const usage = `npm run bench:container -- [--instances N] [--density M] [--tenan
   [--cpu-millis X] [--memory-mib Y] [--density-cpu-millis X] [--density-memory-mib Y]
   [--subnet CIDR] [--ports MIN-MAX] [--poll-ms MS] [--connect-timeout-ms MS] [--timeout-s S] [--no-record]`;
 
-function int(name: string, v: string | undefined, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`--${name}: must be an integer from ${min} to ${max}\n${usage}`);
-  return n;
-}
+const int = intFlag(usage);
 
 export function readArgs(argv: string[]): BenchArgs {
   const { values } = parseArgs({

@@ -1,14 +1,7 @@
 // Writes bench/results/container.json (the last run at the top level, the last 20 runs under
 // `runs`) and renders the container table of bench/RESULTS.md from those runs.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resultsFile } from "../lib/results";
 
-const benchDir = join(dirname(fileURLToPath(import.meta.url)), "..");
-const jsonPath = join(benchDir, "results", "container.json");
-const mdPath = join(benchDir, "RESULTS.md");
-const start = "<!-- container-rows:start -->";
-const end = "<!-- container-rows:end -->";
 const header = [
   "| date (UTC) | command | n | create→HTTP 200 p50 / p95 / p99 | raw runc p50 | ratio | targets (p50 ≤ 150 ms, ratio ≤ 2) | idle instances (HTTP 200 / asked) | overhead per instance | wall | end state | machine |",
   "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---|",
@@ -51,35 +44,11 @@ function row(r: ContainerRun): string {
   return `| ${r.date.slice(0, 16).replace("T", " ")} | \`${r.command}\` | ${r.n} | ${lat} | ${ms(r.rawRuncP50Ms)} ms | ${r.ratioToRawRunc ?? "–"} | ${targets} | ${density} | ${overhead} | ${r.wallS} s | ${state} | ${machine} |`;
 }
 
-function readRuns(): ContainerRun[] {
-  if (!existsSync(jsonPath)) return [];
-  try {
-    return (JSON.parse(readFileSync(jsonPath, "utf8")) as { runs?: ContainerRun[] }).runs ?? [];
-  } catch {
-    return [];
-  }
-}
-
-/** Rewrites the table between the markers of RESULTS.md (adding the section if missing). */
-export function renderTable(runs: ContainerRun[] = readRuns()) {
-  let md = existsSync(mdPath) ? readFileSync(mdPath, "utf8") : "# Benchmark results\n";
-  const sorted = [...runs].sort((a, b) => b.date.localeCompare(a.date));
-  const table = `${start}\n${[...header, ...sorted.map(row)].join("\n")}\n${end}`;
-  const i = md.indexOf(start);
-  const j = md.indexOf(end);
-  md =
-    i < 0 || j < i
-      ? `${md.trimEnd()}\n\n## Container (\`npm run bench:container\`)\n\n${table}\n`
-      : `${md.slice(0, i)}${table}${md.slice(j + end.length)}`;
-  writeFileSync(mdPath, md);
-}
-
-export function recordRun(r: ContainerRun) {
-  mkdirSync(dirname(jsonPath), { recursive: true });
-  // Every run is kept (the last 20), not one per command: on a shared machine the spread between
-  // runs of one command is part of the result.
-  const runs = [r, ...readRuns()].slice(0, 20).map(({ runs: _, ...x }) => x as ContainerRun);
-  writeFileSync(jsonPath, `${JSON.stringify({ ...r, runs }, null, 2)}\n`);
-  renderTable(runs);
-  return { jsonPath, mdPath };
-}
+const file = resultsFile<ContainerRun>({
+  name: "container",
+  section: "Container (`npm run bench:container`)",
+  header,
+  row,
+  keep: (earlier) => earlier.slice(0, 19),
+});
+export const { recordRun, renderTable } = file;

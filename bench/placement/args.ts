@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { intFlag } from "../lib/results";
 
 export type BenchArgs = {
   hosts: number;
@@ -33,13 +34,7 @@ const usage = `npm run bench:placement -- [--hosts N] [--instances M] [--replica
   [--schedulers K] [--timeout-s S] [--agent-procs P] [--scheduler-procs Q] [--create-concurrency C]
   [--tenants T] [--api-pool N] [--create-first] [--placement-only] [--agent-concurrency J] [--no-record] [--cpu-prof-dir DIR]`;
 
-function int(name: string, v: string | undefined, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`--${name}: must be an integer from ${min} to ${max}\n${usage}`);
-  return n;
-}
+const int = intFlag(usage);
 
 export function readArgs(argv: string[]): BenchArgs {
   const { values } = parseArgs({

@@ -1,14 +1,7 @@
 // Writes bench/results/placement.json (the last run at the top level, every recorded run by
 // command under `runs`) and renders the placement table of bench/RESULTS.md from those runs.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resultsFile } from "../lib/results";
 
-const benchDir = join(dirname(fileURLToPath(import.meta.url)), "..");
-const jsonPath = join(benchDir, "results", "placement.json");
-const mdPath = join(benchDir, "RESULTS.md");
-const start = "<!-- placement-rows:start -->";
-const end = "<!-- placement-rows:end -->";
 const header = [
   "| date (UTC) | command | hosts | instances | placements/s | create→running p50 / p99 | pg commits/s | placements ÷ commits | wall | end state | machine |",
   "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
@@ -48,35 +41,11 @@ function row(r: RunRecord): string {
   return `| ${r.date.slice(0, 16).replace("T", " ")} | \`${r.command}\` | ${fmt(r.hosts)} | ${fmt(r.instances)} | ${fmt(r.placementsPerSec)} | ${lat} | ${fmt(r.pgCommitsPerSec)} | ${r.placementsPerCommit ?? "–"} | ${r.wallS} s | ${state} | ${machine} |`;
 }
 
-function readRuns(): RunRecord[] {
-  if (!existsSync(jsonPath)) return [];
-  try {
-    return (JSON.parse(readFileSync(jsonPath, "utf8")) as { runs?: RunRecord[] }).runs ?? [];
-  } catch {
-    return [];
-  }
-}
-
-/** Rewrites the table between the markers of RESULTS.md (adding the section if missing). */
-export function renderTable(runs: RunRecord[] = readRuns()) {
-  let md = existsSync(mdPath) ? readFileSync(mdPath, "utf8") : "# Benchmark results\n";
-  const sorted = [...runs].sort((a, b) => b.date.localeCompare(a.date));
-  const table = `${start}\n${[...header, ...sorted.map(row)].join("\n")}\n${end}`;
-  const i = md.indexOf(start);
-  const j = md.indexOf(end);
-  md =
-    i < 0 || j < i
-      ? `${md.trimEnd()}\n\n## Placement\n\n${table}\n`
-      : `${md.slice(0, i)}${table}${md.slice(j + end.length)}`;
-  writeFileSync(mdPath, md);
-}
-
-export function recordRun(r: RunRecord) {
-  mkdirSync(dirname(jsonPath), { recursive: true });
-  const runs = [r, ...readRuns().filter((x) => x.command !== r.command)].map(
-    ({ runs: _, ...x }) => x as RunRecord,
-  );
-  writeFileSync(jsonPath, `${JSON.stringify({ ...r, runs }, null, 2)}\n`);
-  renderTable(runs);
-  return { jsonPath, mdPath };
-}
+const file = resultsFile<RunRecord>({
+  name: "placement",
+  section: "Placement",
+  header,
+  row,
+  keep: (earlier, latest) => earlier.filter((x) => x.command !== latest.command),
+});
+export const { recordRun, renderTable } = file;
