@@ -106,7 +106,13 @@ describe("sim agent in this process", () => {
 
   it("runs what the scheduler places, with sim:// endpoints, then stops it", async () => {
     const tenant = callerFor(h, owner.actor);
-    const d = await tenant.deployments.create({ tenantId, name: "web", image: "busybox", replicas: 2 });
+    const d = await tenant.deployments.create({
+      tenantId,
+      name: "web",
+      image: "busybox",
+      replicas: 2,
+      hostSelector: { sim: "true" },
+    });
     const running = await waitFor(
       async () => {
         const rows = await instancesOf(d.id);
@@ -129,7 +135,13 @@ describe("sim agent in this process", () => {
 
   it("stops, through the heartbeat's stop list, what a deleted deployment left running", async () => {
     const tenant = callerFor(h, owner.actor);
-    const d = await tenant.deployments.create({ tenantId, name: "gone", image: "busybox", replicas: 1 });
+    const d = await tenant.deployments.create({
+      tenantId,
+      name: "gone",
+      image: "busybox",
+      replicas: 1,
+      hostSelector: { sim: "true" },
+    });
     const row = await waitFor(
       async () => {
         const [first] = await instancesOf(d.id);

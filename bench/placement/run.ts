@@ -311,6 +311,7 @@ async function main(): Promise<number> {
         cpuMillis: 10,
         memoryMiB: 16,
         replicas,
+        hostSelector: { sim: "true" },
       });
       // A client whose create fails tries again (up to 5 times, 1 s apart); the failures are counted.
       for (let attempt = 1; ; attempt++) {

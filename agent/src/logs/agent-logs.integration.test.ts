@@ -85,7 +85,12 @@ afterAll(async () => {
 
 it("ships an instance's console.log to the tenant's log API, live", async () => {
   const c = callerFor(h, owner.actor);
-  const d = await c.deployments.create({ tenantId, name: "web", image: "busybox" });
+  const d = await c.deployments.create({
+    tenantId,
+    name: "web",
+    image: "busybox",
+    hostSelector: { sim: "true" },
+  });
   const instance = await waitFor(
     async () => {
       const [i] = (await c.deployments.get({ tenantId, deploymentId: d.id })).instances;

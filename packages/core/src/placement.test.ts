@@ -35,6 +35,12 @@ const req = (over: Partial<PlacementRequest> = {}): PlacementRequest => ({
 });
 
 describe("placement filters", () => {
+  it("keeps real workloads off sim hosts, which launch nothing", () => {
+    const sim = host("s", { labels: { sim: "true" } });
+    expect(rejectReason(sim, req())).toMatch(/sim host/);
+    expect(rejectReason(sim, req({ hostSelector: { sim: "true" } }))).toBeNull();
+    expect(rankHosts([sim, host("real")], req()).map((h) => h.id)).toEqual(["real"]);
+  });
   it("counts the level's overhead in the reservation", () => {
     expect(reservationFor({ level: "microvm", cpuMillis: 100, memoryMiB: 128 })).toEqual({
       cpuMillis: 150,

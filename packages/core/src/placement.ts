@@ -50,6 +50,9 @@ export function reservationFor(req: Pick<PlacementRequest, "level" | "cpuMillis"
 export function rejectReason(h: HostView, req: PlacementRequest): string | null {
   if (req.pinnedHost && h.id !== req.pinnedHost.id) return req.pinnedHost.why;
   if (h.status !== "ready") return `host is ${h.status}`;
+  // A sim host launches nothing: only deployments that ask for one (scale tests) may land there.
+  if (h.labels.sim === "true" && req.hostSelector.sim !== "true")
+    return "host is a sim host (scale tests only; select it with sim=true)";
   if (h.cordoned) return "host is cordoned";
   if (!h.isolationLevels.includes(req.level)) return `host does not offer ${req.level}`;
   for (const [k, v] of Object.entries(req.hostSelector))

@@ -42,6 +42,7 @@ export async function deploy(sys: System, slug: string): Promise<Rollout> {
       replicas: REPLICAS,
       cpuMillis: 50,
       memoryMiB: 32,
+      hostSelector: { sim: "true" },
     });
     ids.push(d.id);
   }
