@@ -54,7 +54,7 @@ function serve(harness: Harness): Promise<Server> {
 
 type Run = { code: number; stdout: string; stderr: string };
 
-function berth(args: string[], env: Record<string, string> = {}): Promise<Run> {
+function berth(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
   // Nothing inherited: no BERTH_URL/BERTH_TOKEN from the developer's shell leaks in.
   const childEnv: NodeJS.ProcessEnv = {
     NODE_ENV: "test",
@@ -64,10 +64,16 @@ function berth(args: string[], env: Record<string, string> = {}): Promise<Run> {
     ...env,
   };
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: childEnv, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: childEnv, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end(input ?? "");
   });
 }
 
@@ -352,4 +358,32 @@ describe("berth against the real API", () => {
     expect(after.code).toBe(1);
     expect(after.stderr).toMatch(/^error: not logged in/);
   });
+});
+
+it("stores registry credentials from stdin, lists them without the password, and forgets them", async () => {
+  const auth = { BERTH_URL: base, BERTH_TOKEN: token };
+  const login = await berth(
+    ["registries", "login", "ghcr.io", "--username", "ci", "--password-stdin"],
+    auth,
+    "s3cret\n",
+  );
+  expect(login).toMatchObject({
+    code: 0,
+    stdout: "Stored credentials for ghcr.io (user ci); agents use them to pull its images.\n",
+  });
+  const list = await berth(["registries", "list"], auth);
+  expect(list.stdout).toMatch(/ghcr\.io\s+ci/);
+  expect(list.stdout + (await berth(["registries", "list", "--json"], auth)).stdout).not.toContain("s3cret");
+  const empty = await berth(
+    ["registries", "login", "ghcr.io", "--username", "ci", "--password-stdin"],
+    auth,
+    "",
+  );
+  expect(empty).toMatchObject({ code: 2 });
+  expect(empty.stderr).toContain("--password-stdin: stdin was empty");
+  expect(await berth(["registries", "logout", "ghcr.io"], auth)).toMatchObject({
+    code: 0,
+    stdout: "Forgot the credentials for ghcr.io.\n",
+  });
+  expect((await berth(["registries", "list"], auth)).stdout).toContain("No registry credentials.");
 });

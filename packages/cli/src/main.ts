@@ -4,6 +4,7 @@ import { registerAuth } from "./commands/auth";
 import { registerDeploy } from "./commands/deploy";
 import { registerDeployments } from "./commands/deployments";
 import { registerLogs } from "./commands/logs";
+import { registerRegistries } from "./commands/registries";
 import { registerTenants } from "./commands/tenants";
 import { registerTokens } from "./commands/tokens";
 import { type Env, readEnv } from "./env";
@@ -27,6 +28,7 @@ export function buildProgram(env: Env): Command {
   registerDeployments(program, env);
   registerDeploy(program, env);
   registerLogs(program, env);
+  registerRegistries(program, env);
   return program;
 }
 
