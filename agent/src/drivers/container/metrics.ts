@@ -3,18 +3,12 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
+import type { InstanceUsage } from "../../driver";
 
 const run = promisify(execFile);
 
-export type ContainerMetrics = {
-  /** cpu time used since the start, in nanoseconds. */
-  cpuNs: number;
-  memoryBytes: number;
-  memoryLimitBytes: number;
-  pids: number;
-  /** Infinity when there is no limit. */
-  pidsLimit: number;
-};
+/** What a container's cgroup says: the Driver interface's usage sample. */
+export type ContainerMetrics = InstanceUsage;
 
 const limit = (text: string) => (text === "max" ? Number.POSITIVE_INFINITY : Number(text));
 
