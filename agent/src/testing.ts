@@ -1,7 +1,7 @@
 // Test helpers: the REST API over node:http (what the web app's route handlers are), and polling.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { handleRest } from "@berth/api";
+import { handleNodeRest } from "@berth/api";
 import type { Harness } from "@berth/api/testing";
 
 export async function serveRest(
@@ -12,23 +12,9 @@ export async function serveRest(
   } = {},
 ): Promise<{ server: Server; base: string }> {
   const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    opts.onRequest?.({ method: req.method ?? "GET", path: req.url ?? "/", body: Buffer.concat(chunks) });
-    const headers = new Headers();
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
-      headers.append(req.rawHeaders[i] ?? "", req.rawHeaders[i + 1] ?? "");
-    const hasBody = req.method !== "GET" && req.method !== "HEAD" && chunks.length > 0;
-    const response = await handleRest(
-      h.deps,
-      new Request(new URL(req.url ?? "/", "http://127.0.0.1"), {
-        method: req.method,
-        headers,
-        body: hasBody ? Buffer.concat(chunks) : undefined,
-      }),
-    );
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
+    await handleNodeRest(h.deps, req, res, {
+      onBody: (body) => opts.onRequest?.({ method: req.method ?? "GET", path: req.url ?? "/", body }),
+    });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };

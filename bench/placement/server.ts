@@ -2,7 +2,7 @@
 // (node:http → Request → handleRest), timing every request per route.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Deps, handleRest } from "@berth/api";
+import { type Deps, handleNodeRest } from "@berth/api";
 import { routeKey, Timings } from "./stats";
 
 export async function serveRest(deps: Deps): Promise<{ server: Server; base: string; timings: Timings }> {
@@ -11,24 +11,8 @@ export async function serveRest(deps: Deps): Promise<{ server: Server; base: str
     const t0 = performance.now();
     const key = routeKey(req.method ?? "GET", req.url ?? "/");
     try {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const headers = new Headers();
-      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
-        headers.append(req.rawHeaders[i] ?? "", req.rawHeaders[i + 1] ?? "");
-      const hasBody = req.method !== "GET" && req.method !== "HEAD" && chunks.length > 0;
-      const response = await handleRest(
-        deps,
-        new Request(new URL(req.url ?? "/", "http://127.0.0.1"), {
-          method: req.method,
-          headers,
-          body: hasBody ? Buffer.concat(chunks) : undefined,
-        }),
-      );
-      const body = Buffer.from(await response.arrayBuffer());
-      res.writeHead(response.status, Object.fromEntries(response.headers));
-      res.end(body);
-      timings.add(response.status < 400 ? key : `${key} ${response.status}`, performance.now() - t0);
+      const status = await handleNodeRest(deps, req, res);
+      timings.add(status < 400 ? key : `${key} ${status}`, performance.now() - t0);
     } catch (err) {
       timings.add(`${key} threw`, performance.now() - t0);
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });

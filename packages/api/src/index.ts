@@ -6,6 +6,7 @@ export type { Deps } from "./deps";
 export { AppError, type AppErrorCode } from "./errors";
 export { deploymentEvents } from "./events";
 export { checkHealth, healthResponse } from "./health";
+export { handleNodeRest } from "./node-http";
 export { handleRest, openApiDocument, REST_PREFIX } from "./rest";
 export { type AppRouter, appRouter, createCaller } from "./router";
 export { scopedDb } from "./scope";

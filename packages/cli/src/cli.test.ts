@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { handleRest } from "@berth/api";
+import { handleNodeRest } from "@berth/api";
 import { callerFor, createHarness, type Harness, makeTenant, signUp } from "@berth/api/testing";
 import { logStreamKey } from "@berth/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,30 +25,8 @@ let tenant: { id: string; slug: string };
 
 /** The tiny adapter the web app's route handlers are: node:http → Request → handleRest. */
 function serve(harness: Harness): Promise<Server> {
-  const s = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const url = new URL(req.url ?? "/", base);
-    const headers = new Headers();
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
-      headers.append(req.rawHeaders[i] ?? "", req.rawHeaders[i + 1] ?? "");
-    const hasBody = req.method !== "GET" && req.method !== "HEAD" && chunks.length > 0;
-    const abort = new AbortController();
-    const response = await handleRest(
-      harness.deps,
-      new Request(url, {
-        method: req.method,
-        headers,
-        body: hasBody ? Buffer.concat(chunks) : undefined,
-        signal: abort.signal,
-      }),
-    );
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    // streamed, not buffered: `logs -f` is a server-sent event stream that does not end
-    res.on("close", () => abort.abort());
-    if (response.body) for await (const chunk of response.body) res.write(chunk);
-    res.end();
-  });
+  // streamed, not buffered: `logs -f` is a server-sent event stream that does not end
+  const s = createServer((req, res) => void handleNodeRest(harness.deps, req, res));
   return new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(s)));
 }
 

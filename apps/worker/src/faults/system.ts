@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { closeDeps, createDeps, type Deps, handleRest } from "@berth/api";
+import { closeDeps, createDeps, type Deps, handleNodeRest } from "@berth/api";
 import { callerFor, type Harness, makeTenant, signUp, type TestUser } from "@berth/api/testing";
 import { createDb } from "@berth/db";
 import { migrate } from "@berth/db/migrate";
@@ -40,22 +40,7 @@ async function serveRest(deps: Deps): Promise<{ server: Server; base: string }> 
       time(req.method ?? "GET", req.url ?? "/", res.statusCode, performance.now() - t0),
     );
     try {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const headers = new Headers();
-      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
-        headers.append(req.rawHeaders[i] ?? "", req.rawHeaders[i + 1] ?? "");
-      const hasBody = req.method !== "GET" && req.method !== "HEAD" && chunks.length > 0;
-      const response = await handleRest(
-        deps,
-        new Request(new URL(req.url ?? "/", "http://127.0.0.1"), {
-          method: req.method,
-          headers,
-          body: hasBody ? Buffer.concat(chunks) : undefined,
-        }),
-      );
-      res.writeHead(response.status, Object.fromEntries(response.headers));
-      res.end(Buffer.from(await response.arrayBuffer()));
+      await handleNodeRest(deps, req, res);
     } catch (err) {
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end(JSON.stringify({ code: "INTERNAL", message: `handleRest threw: ${(err as Error).message}` }));
