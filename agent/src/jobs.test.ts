@@ -4,6 +4,7 @@ import { type Job, UnrecoverableError } from "bullmq";
 import { describe, expect, it } from "vitest";
 import type { Driver, InstanceSpec, InstanceStatus } from "./driver";
 import { SimDriver } from "./drivers/sim";
+import { specFixture } from "./fixtures";
 import type { ControlPlane } from "./http";
 import { createProcessor } from "./jobs";
 import { silentLog } from "./log";
@@ -26,22 +27,7 @@ function fakeControlPlane(
   return { cp, reports, states: () => reports.map((r) => r.state) };
 }
 
-const specOf = (generation = 1): InstanceSpecDto => ({
-  instanceId: randomUUID(),
-  generation,
-  tenantId: randomUUID(),
-  deploymentId: randomUUID(),
-  name: "web",
-  image: "busybox",
-  command: [],
-  args: [],
-  env: {},
-  ports: [],
-  cpuMillis: 100,
-  memoryMiB: 64,
-  isolation: "container",
-  volumes: [],
-});
+const specOf = (generation = 1): InstanceSpecDto => specFixture({ generation });
 
 const job = (data: unknown) => ({ id: "j", data }) as Job;
 

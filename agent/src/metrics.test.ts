@@ -5,26 +5,13 @@ import { Agent } from "./agent";
 import type { Driver, InstanceSpec, InstanceUsage } from "./driver";
 import { LevelRouter } from "./drivers/router";
 import { SimDriver } from "./drivers/sim";
+import { specFixture } from "./fixtures";
 import type { HostInfo } from "./host-info";
 import { silentLog } from "./log";
 import { MetricsSampler } from "./metrics";
 import type { AgentState } from "./state";
 
-const spec = (): InstanceSpec => ({
-  instanceId: randomUUID(),
-  generation: 1,
-  tenantId: randomUUID(),
-  deploymentId: randomUUID(),
-  name: "web",
-  image: "busybox",
-  command: [],
-  args: [],
-  env: {},
-  ports: [],
-  cpuMillis: 100,
-  memoryMiB: 64,
-  isolation: "container",
-});
+const spec = (): InstanceSpec => specFixture();
 
 const host: HostInfo = {
   capacity: { cpuMillis: 2000, memoryMiB: 2048, maxInstances: 10 },

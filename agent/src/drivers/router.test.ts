@@ -1,24 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Driver, InstanceSpec } from "../driver";
+import { specFixture } from "../fixtures";
 import { LevelRouter } from "./router";
 import { SimDriver } from "./sim";
 
-const spec = (isolation: InstanceSpec["isolation"]): InstanceSpec => ({
-  instanceId: randomUUID(),
-  generation: 1,
-  tenantId: randomUUID(),
-  deploymentId: randomUUID(),
-  name: "web",
-  image: "busybox",
-  command: [],
-  args: [],
-  env: {},
-  ports: [],
-  cpuMillis: 100,
-  memoryMiB: 64,
-  isolation,
-});
+const spec = (isolation: InstanceSpec["isolation"]): InstanceSpec => specFixture({ isolation });
 
 /** A sim that claims one level, standing in for a real driver. */
 const onlyLevel = (level: InstanceSpec["isolation"]): Driver =>

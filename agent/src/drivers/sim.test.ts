@@ -1,24 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { InstanceSpec } from "../driver";
+import { specFixture } from "../fixtures";
 import { SimDriver } from "./sim";
 
-const spec = (over: Partial<InstanceSpec> = {}): InstanceSpec => ({
-  instanceId: randomUUID(),
-  generation: 1,
-  tenantId: randomUUID(),
-  deploymentId: randomUUID(),
-  name: "web",
-  image: "busybox",
-  command: [],
-  args: [],
-  env: {},
-  ports: [],
-  cpuMillis: 100,
-  memoryMiB: 64,
-  isolation: "microvm",
-  ...over,
-});
+const spec = (over: Partial<InstanceSpec> = {}): InstanceSpec =>
+  specFixture({ isolation: "microvm", ...over });
 
 describe("sim driver", () => {
   it("offers every level but is marked sim", () => {
