@@ -7,6 +7,7 @@ import { reserve } from "./services/capacity";
 import {
   callerFor,
   createHarness,
+  enrollHost,
   type Harness,
   makeTenant,
   restRequest,
@@ -36,15 +37,7 @@ const sample: InstanceMetrics = {
 };
 
 async function join(name: string) {
-  const { token } = await callerFor(h, operator.actor).hosts.createJoinToken();
-  const res = await handleRest(
-    h.deps,
-    restRequest("/agent/join", {
-      method: "POST",
-      body: { joinToken: token, name, address: "127.0.0.1", capacity, capabilities },
-    }),
-  );
-  const { hostId, hostToken } = (await res.json()) as { hostId: string; hostToken: string };
+  const { hostId, hostToken } = await enrollHost(h, operator, name, { capacity, capabilities });
   created.push(hostId);
   await heartbeat(hostToken, []);
   return { hostId, hostToken };

@@ -7,6 +7,7 @@ import { reserve } from "./services/capacity";
 import {
   callerFor,
   createHarness,
+  enrollHost,
   type Harness,
   makeTenant,
   restRequest,
@@ -28,24 +29,9 @@ const capabilities = {
 const capacity = { cpuMillis: 2000, memoryMiB: 2048, maxInstances: 10 };
 
 async function join(name: string) {
-  const { token, command } = await callerFor(h, operator.actor).hosts.createJoinToken();
-  expect(command).toBe(`berth-agent join --server http://127.0.0.1:3999 --token ${token}`);
-  const res = await handleRest(
-    h.deps,
-    restRequest("/agent/join", {
-      method: "POST",
-      body: { joinToken: token, name, address: "127.0.0.1", capacity, capabilities },
-    }),
-  );
-  expect(res.status).toBe(200);
-  return {
-    joinToken: token,
-    ...((await res.json()) as {
-      hostId: string;
-      hostToken: string;
-      redis: { url: string; username: string; password: string };
-    }),
-  };
+  const joined = await enrollHost(h, operator, name, { capacity, capabilities });
+  expect(joined.command).toBe(`berth-agent join --server http://127.0.0.1:3999 --token ${joined.joinToken}`);
+  return joined;
 }
 
 const created: string[] = [];

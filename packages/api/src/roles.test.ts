@@ -12,6 +12,7 @@ import { authenticateToken } from "./services/tokens";
 import {
   callerFor,
   createHarness,
+  enrollHost,
   fingerprint,
   type Harness,
   makeTenant,
@@ -251,16 +252,7 @@ async function expectRefusalsAndReads(actor: Actor | null, who: Who) {
 
 /** Enrolls a host the way an agent does: an operator's join token, then the REST join. */
 async function joinHost(name: string) {
-  const { token } = await callerFor(h, operator.actor).hosts.createJoinToken();
-  const res = await handleRest(
-    h.deps,
-    restRequest("/agent/join", {
-      method: "POST",
-      body: { joinToken: token, name, address: "10.0.0.1", capacity, capabilities },
-    }),
-  );
-  if (res.status !== 200) throw new Error(`join failed: ${res.status} ${await res.text()}`);
-  const joined = (await res.json()) as { hostId: string; hostToken: string };
+  const joined = await enrollHost(h, operator, name, { capacity, capabilities, address: "10.0.0.1" });
   enrolled.push(joined.hostId);
   return joined;
 }

@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from "@berth/db/testing";
 import type { Actor } from "./context";
 import { closeDeps, createDeps } from "./create-deps";
 import type { Deps } from "./deps";
+import { handleRest } from "./rest";
 import { createCaller } from "./router";
 
 export const testRedisUrl = process.env.BERTH_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
@@ -122,4 +123,34 @@ export async function fingerprint(db: Db): Promise<string> {
     }),
   );
   return parts.join("\n");
+}
+
+/** Enrolls a host the way an agent does: an operator's join token, then `POST /agent/join`. */
+export async function enrollHost(
+  h: Harness,
+  operator: TestUser,
+  name: string,
+  host: { capacity: unknown; capabilities: unknown; address?: string },
+) {
+  const { token, command } = await callerFor(h, operator.actor).hosts.createJoinToken();
+  const res = await handleRest(
+    h.deps,
+    restRequest("/agent/join", {
+      method: "POST",
+      body: {
+        joinToken: token,
+        name,
+        address: host.address ?? "127.0.0.1",
+        capacity: host.capacity,
+        capabilities: host.capabilities,
+      },
+    }),
+  );
+  if (res.status !== 200) throw new Error(`join failed: ${res.status} ${await res.text()}`);
+  const joined = (await res.json()) as {
+    hostId: string;
+    hostToken: string;
+    redis: { url: string; username: string; password: string };
+  };
+  return { ...joined, joinToken: token, command };
 }
