@@ -6,6 +6,7 @@ import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { ensureGuestKernel } from "./guest-kernel.mjs";
 import { ensureExampleImages, ensureRegistry } from "./images.mjs";
 import {
   capture,
@@ -25,6 +26,7 @@ import {
   writeConfig,
   writeStamp,
 } from "./lib.mjs";
+import { ensureUnikernelImages } from "./unikernel.mjs";
 
 const DEFAULTS = {
   DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/berth",
@@ -36,7 +38,7 @@ const COMPOSE_HINT = "with Docker: docker compose -f infra/compose.yaml up -d";
 const isRoot = process.getuid?.() === 0;
 // What the isolation levels run with (runc, the image pipeline, networking) and what builds the
 // example images (gcc, make, libc6-dev for a static binary; attr for the overlay whiteouts; zstd
-// for zstd-compressed layers, which Node 20 cannot decompress).
+// for zstd-compressed layers, which Node 20 cannot decompress; qemu-system-x86 runs the microvm level).
 const HOST_PACKAGES = [
   "runc",
   "skopeo",
@@ -52,6 +54,9 @@ const HOST_PACKAGES = [
   "gcc",
   "make",
   "libc6-dev",
+  "qemu-system-x86",
+  // ping: the unikernel level's test checks that a guest answers ICMP echo through its tenant bridge.
+  "iputils-ping",
 ];
 
 /** Runs every step; returns the effective config (file values, overridden by the shell). */
@@ -75,6 +80,8 @@ export async function setup({ forTests = false, build = true, seed = !forTests }
   await step("services", () => ensureServices(env, managed));
   await step("registry", ensureRegistry);
   await step("images", ensureExampleImages);
+  await step("unikernel images", ensureUnikernelImages);
+  await step("guest kernel", ensureGuestKernel);
   await step("database", () => ensureDatabase(env.DATABASE_URL));
   await step("prisma", async () => {
     await run("npm", ["run", "--silent", "db:generate"], { env: childEnv });
