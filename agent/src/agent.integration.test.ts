@@ -33,6 +33,7 @@ const host: HostInfo = {
   capabilities: {
     isolationLevels: ["container", "microvm", "unikernel"],
     accelerator: null,
+    guestKernel: null,
     ociRuntime: null,
     cgroup: null,
     sim: true,

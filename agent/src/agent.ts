@@ -25,8 +25,8 @@ export type AgentOptions = {
   /** Grace given to instances the control plane lists as unwanted; default 10 s. */
   unwantedGraceMs?: number;
   fetch?: typeof fetch;
-  /** Where drivers write `<instanceId>/console.log`: shipped to this host's log streams when set. */
-  instanceLogsDir?: string;
+  /** Where the drivers write `<instanceId>/console.log` (one dir per level): shipped to this host's log streams. */
+  instanceLogsDirs?: string[];
 };
 
 /**
@@ -81,12 +81,12 @@ export class Agent {
     // Ready means BullMQ's own blocking client is connected too: closing the worker while that
     // client still connects makes BullMQ throw from an event emitter (seen with an early SIGTERM).
     await workerReady(this.worker);
-    if (this.opts.instanceLogsDir)
+    if (this.opts.instanceLogsDirs?.length)
       this.logs = startLogShipping({
         redis: this.connection,
         hostId: state.hostId,
         prefix: state.queue.prefix,
-        dir: this.opts.instanceLogsDir,
+        dirs: this.opts.instanceLogsDirs,
         log: this.log,
       });
     this.started = true;

@@ -3,16 +3,22 @@
 // worker's scheduler, reconciler and liveness monitor in this process, and the `berth-agent`
 // binary as a child process with the container level (runc, the image store pulling
 // examples/hello from the local registry, tenant networks with nftables).
-import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { callerFor, makeTenant, signUp } from "@berth/api/testing";
-import type { InstanceReport } from "@berth/contracts";
+import { callerFor } from "@berth/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpStatus, processStart, requireNetAndImageTools, runcList } from "./drivers/container/probekit";
+import { processStart, requireNetAndImageTools, runcList } from "./drivers/container/probekit";
 import { requireHostTools } from "./drivers/container/testkit";
 import { HELLO, requireExampleImages } from "./images/testing";
-import { RealAgent, startControlPlane, type TestControlPlane } from "./real-agent-kit";
+import {
+  allServing,
+  heartbeatAfter,
+  joinAndRun,
+  RealAgent,
+  reportView,
+  startControlPlane,
+  type TestControlPlane,
+} from "./real-agent-kit";
 import { waitFor } from "./testing";
 
 const deployments = 2;
@@ -39,6 +45,8 @@ afterAll(async () => {
 
 type Seen = { endpoint: string; pid: number; started: string };
 
+const serving = (seen: Map<string, Seen>) => allServing([...seen.values()].map((s) => s.endpoint));
+
 /** Per instance: its endpoint in Postgres, its container's pid and that process's start time. */
 async function observe(ids: string[]): Promise<Map<string, Seen>> {
   const rows = await cp.h.deps.db.instance.findMany({ where: { id: { in: ids } } });
@@ -50,14 +58,6 @@ async function observe(ids: string[]): Promise<Map<string, Seen>> {
       return [r.id, { endpoint: endpoints[0] ?? "", pid, started: pid ? processStart(pid) : "" }];
     }),
   );
-}
-
-/** Every endpoint answers 200 (each hello server takes one request at a time; these are parallel). */
-async function allServing(seen: Map<string, Seen>): Promise<void> {
-  const statuses = await Promise.all(
-    [...seen.values()].map((s) => httpStatus(`http://${s.endpoint}/`).catch((e: Error) => e.message)),
-  );
-  expect(statuses, "HTTP status of each endpoint").toEqual(statuses.map(() => 200));
 }
 
 /** Deploys examples/hello, `deployments` × `replicas`; resolves once all run, with their ids. */
@@ -92,45 +92,10 @@ async function deployHello(tenant: ReturnType<typeof callerFor>, tenantId: strin
   return byDeployment;
 }
 
-const heartbeatAfter = (after: Date, what: string) =>
-  agent.withLog(
-    waitFor(
-      async () => {
-        const r = await cp.h.deps.db.host.findUniqueOrThrow({ where: { id: agent.hostId } });
-        return r.lastHeartbeatAt && r.lastHeartbeatAt > after && r.lastHeartbeatAt;
-      },
-      { what: `${what} of the restarted agent`, timeoutMs: 60_000 },
-    ),
-  );
-
-const reportView = ({ instanceId, generation, state, endpoints, reason }: InstanceReport) => ({
-  instanceId,
-  generation,
-  state,
-  endpoints,
-  reason,
-});
-
 describe("the real agent killed with -9", () => {
   it("leaves its 20 containers serving, and adopts them all after a restart without restarting any", async () => {
     const { h } = cp;
-    const operator = await signUp(h, "Op", { operator: true });
-    const owner = await signUp(h, "Owner");
-    const tenantId = (await makeTenant(h, owner, "kill9")).id;
-    const { token } = await callerFor(h, operator.actor).hosts.createJoinToken();
-    const hostId = await agent.join(cp.base, token, `kill9-${randomBytes(3).toString("hex")}`);
-    const host = await h.deps.db.host.findUniqueOrThrow({ where: { id: hostId } });
-    expect(host.isolationLevels, `the agent offers the container level; it said:\n${agent.log}`).toContain(
-      "container",
-    );
-
-    agent.run("first run");
-    await agent.withLog(
-      waitFor(async () => agent.since("first run").includes("agent started"), {
-        what: "the agent started",
-        timeoutMs: 60_000,
-      }),
-    );
+    const { owner, tenantId, hostId } = await joinAndRun(cp, agent, { level: "container", name: "kill9" });
     const t0 = performance.now();
     const byDeployment = await deployHello(callerFor(h, owner.actor), tenantId);
     console.log(`${total} containers running in ${Math.round(performance.now() - t0)} ms`);
@@ -142,22 +107,22 @@ describe("the real agent killed with -9", () => {
     }
     expect(new Set([...before.values()].map((s) => s.endpoint)).size).toBe(total);
     expect((await runcList(agent.runcRoot)).map((c) => c.id).sort()).toEqual([...ids].sort());
-    await allServing(before);
+    await serving(before);
 
     agent.child?.kill("SIGKILL");
     expect(await agent.exited()).toBe("SIGKILL");
     const tDown = performance.now();
     // With no agent: runc still shows each container with its pid, and each endpoint answers.
-    await allServing(before);
+    await serving(before);
     expect(await observe(ids)).toEqual(before);
-    await allServing(before);
+    await serving(before);
 
     const restartedAt = new Date();
     agent.run("second run");
     // Its first heartbeat reports what it found; the next comes after it had time to act on it.
-    const first = await heartbeatAfter(restartedAt, "a heartbeat");
+    const first = await heartbeatAfter(cp, agent, restartedAt, "a heartbeat");
     console.log(`agent down, restarted and heard from in ${Math.round(performance.now() - tDown)} ms`);
-    await heartbeatAfter(first, "a second heartbeat");
+    await heartbeatAfter(cp, agent, first, "a second heartbeat");
 
     // What the restarted agent found and reported in its first heartbeat: all 20, as they were.
     const reported = cp.heartbeats.find((hb) => hb.at >= restartedAt)?.instances ?? [];
@@ -184,7 +149,7 @@ describe("the real agent killed with -9", () => {
     expect(containers, "runc runs exactly the 20, none twice").toHaveLength(total);
     expect(containers.every((c) => c.status === "running")).toBe(true);
     expect(readdirSync(join(agent.data, "container/instances")).sort()).toEqual([...ids].sort());
-    await allServing(before);
+    await serving(before);
     // The restarted agent attached no network (each start logs "net attached"), stopped nothing,
     // and no job of its failed.
     const log = agent.since("second run");
@@ -210,7 +175,7 @@ describe("the real agent killed with -9", () => {
     expect((await runcList(agent.runcRoot)).map((c) => c.id).sort()).toEqual([...rest].sort());
     expect(await observe(rest)).toEqual(new Map(rest.map((id) => [id, before.get(id)])));
     // Heartbeats taken while those stopped (runc list can fail meanwhile) left the rest running.
-    await heartbeatAfter(new Date(), "a heartbeat after the stop");
+    await heartbeatAfter(cp, agent, new Date(), "a heartbeat after the stop");
     const after = await h.deps.db.instance.findMany({ where: { id: { in: rest } } });
     expect(after.map((r) => `${r.state} ${r.generation}`)).toEqual(rest.map(() => "running 1"));
   }, 240_000);

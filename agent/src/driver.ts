@@ -13,6 +13,8 @@ export type InstanceStatus = {
   exitCode?: number;
   reason?: string;
   endpoints: string[];
+  /** The virtual machine levels: the accelerator the guest runs with. */
+  accelerator?: "kvm" | "tcg";
 };
 
 /** cgroup usage of one running instance, as read (the agent turns it into the heartbeat's metrics). */
@@ -30,6 +32,8 @@ export type InstanceUsage = {
 export interface Driver {
   /** The isolation levels this driver launches; the agent offers exactly these. */
   readonly levels: readonly IsolationLevel[];
+  /** The guest kernel version a virtual machine level boots, shown to operators. */
+  readonly guestKernel?: string;
   /** True for the sim driver: it launches nothing and exists for scale tests only. */
   readonly sim: boolean;
   /** Fetch and unpack what the instance needs (image layers, rootfs, kernel); idempotent. */

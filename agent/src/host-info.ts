@@ -14,6 +14,7 @@ export function describeHost(probe: ProbeResult, driver: Driver): HostInfo {
     capabilities: {
       isolationLevels: [...driver.levels],
       accelerator: probe.accelerator,
+      guestKernel: driver.guestKernel ?? null,
       ociRuntime: probe.ociRuntime,
       cgroup: probe.cgroup,
       sim: driver.sim,

@@ -14,7 +14,14 @@ let seen: { method?: string; url?: string; auth?: string; body: string }[] = [];
 
 const hb = {
   capacity: { cpuMillis: 1000, memoryMiB: 1024, maxInstances: 1 },
-  capabilities: { isolationLevels: [], accelerator: null, ociRuntime: null, cgroup: null, sim: false },
+  capabilities: {
+    isolationLevels: [],
+    accelerator: null,
+    guestKernel: null,
+    ociRuntime: null,
+    cgroup: null,
+    sim: false,
+  },
   instances: [],
 };
 

@@ -17,6 +17,7 @@ export function toReport(s: InstanceStatus): InstanceReport {
     ...(s.reason !== undefined ? { reason: s.reason.slice(0, 1000) } : {}),
     ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
     ...(s.endpoints.length ? { endpoints: s.endpoints.slice(0, 32) } : {}),
+    ...(s.accelerator ? { accelerator: s.accelerator } : {}),
   };
 }
 

@@ -60,7 +60,13 @@ describe("heartbeat metrics of a container", () => {
     await new Promise((r) => setTimeout(r, 1500));
     const body = heartbeatRequest.parse({
       capacity: { cpuMillis: 2000, memoryMiB: 2048, maxInstances: 10 },
-      capabilities: { isolationLevels: ["container"], accelerator: null, ociRuntime: null, cgroup: "v1" },
+      capabilities: {
+        isolationLevels: ["container"],
+        accelerator: null,
+        guestKernel: null,
+        ociRuntime: null,
+        cgroup: "v1",
+      },
       instances: await sampler.reports(await driver.list()),
     });
     const m = body.instances.find((r) => r.instanceId === id)?.metrics;

@@ -18,6 +18,7 @@ const host: HostInfo = {
   capabilities: {
     isolationLevels: ["container"],
     accelerator: null,
+    guestKernel: null,
     ociRuntime: null,
     cgroup: "v1",
     sim: false,

@@ -2,26 +2,35 @@
 // worker's scheduler, reconciler and liveness monitor in this process) and the `berth-agent`
 // binary as a child process, with a data directory, tenant network pool and host ports of its own.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { randomInt } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createHarness, type Harness, testRedisUrl } from "@berth/api/testing";
-import type { InstanceReport } from "@berth/contracts";
+import {
+  callerFor,
+  createHarness,
+  type Harness,
+  makeTenant,
+  signUp,
+  type TestUser,
+  testRedisUrl,
+} from "@berth/api/testing";
+import type { InstanceReport, IsolationLevel } from "@berth/contracts";
 import type { Module } from "@berth/worker/src/module";
 import { livenessModule } from "@berth/worker/src/modules/liveness";
 import { placementModule } from "@berth/worker/src/modules/placement";
 import { reconcileModule } from "@berth/worker/src/modules/reconcile";
 import { createQueues } from "@berth/worker/src/queues";
-import { createContainerDriver } from "./drivers/container";
-import { OciImageStore } from "./images";
+import { expect } from "vitest";
+import { selectDriver } from "./drivers";
+import { httpStatus } from "./drivers/container/probekit";
 import { silentLog } from "./log";
 import { createInstanceNetwork } from "./net";
 import { readState } from "./state";
-import { serveRest } from "./testing";
+import { serveRest, waitFor } from "./testing";
 
 const bin = fileURLToPath(new URL("../bin/berth-agent.mjs", import.meta.url));
 
@@ -153,8 +162,8 @@ export class RealAgent {
   }
 
   /**
-   * The process (SIGTERM leaves containers running, by design), then its containers and networks
-   * through a driver on the same data directory, then the directory.
+   * The process (SIGTERM leaves containers and VMs running, by design), then its instances of
+   * every level and its networks through drivers on the same data directory, then the directory.
    */
   async cleanup(): Promise<void> {
     const child = this.child;
@@ -169,15 +178,74 @@ export class RealAgent {
       subnet: this.subnet,
       portRange: this.ports,
     });
-    const driver = createContainerDriver({
-      dataDir: join(this.data, "container"),
-      images: new OciImageStore({ dataDir: join(this.data, "images") }),
-      network,
+    const driver = await selectDriver({
+      sim: false,
+      hostId: "cleanup",
+      dataDir: this.data,
+      hostAddress: "127.0.0.1",
+      subnet: this.subnet,
+      ports: this.ports,
       log: silentLog,
+      restore: false,
+      accelerator: "tcg",
     });
     for (const s of await driver.list()) await driver.stop(s.instanceId, 0).catch(() => {});
     for (const id of await network.list().catch(() => [])) await network.detach(id).catch(() => {});
     if (!readFileSync("/proc/self/mountinfo", "utf8").includes(this.dir))
       await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** An operator enrolls the agent, an owner gets a tenant, and `berth-agent run` starts. */
+export async function joinAndRun(
+  cp: TestControlPlane,
+  agent: RealAgent,
+  o: { level: IsolationLevel; name: string },
+): Promise<{ owner: TestUser; tenantId: string; hostId: string }> {
+  const operator = await signUp(cp.h, "Op", { operator: true });
+  const owner = await signUp(cp.h, "Owner");
+  const tenantId = (await makeTenant(cp.h, owner, o.name)).id;
+  const { token } = await callerFor(cp.h, operator.actor).hosts.createJoinToken();
+  const hostId = await agent.join(cp.base, token, `${o.name}-${randomBytes(3).toString("hex")}`);
+  const host = await cp.h.deps.db.host.findUniqueOrThrow({ where: { id: hostId } });
+  expect(host.isolationLevels, `the agent offers the ${o.level} level; it said:\n${agent.log}`).toContain(
+    o.level,
+  );
+  agent.run("first run");
+  await agent.withLog(
+    waitFor(async () => agent.since("first run").includes("agent started"), {
+      what: "the agent started",
+      timeoutMs: 60_000,
+    }),
+  );
+  return { owner, tenantId, hostId };
+}
+
+/** Resolves with the host's first heartbeat later than `after`. */
+export const heartbeatAfter = (cp: TestControlPlane, agent: RealAgent, after: Date, what: string) =>
+  agent.withLog(
+    waitFor(
+      async () => {
+        const r = await cp.h.deps.db.host.findUniqueOrThrow({ where: { id: agent.hostId } });
+        return r.lastHeartbeatAt && r.lastHeartbeatAt > after && r.lastHeartbeatAt;
+      },
+      { what: `${what} of the restarted agent`, timeoutMs: 60_000 },
+    ),
+  );
+
+/** The part of a report that must not change across an agent's restart. */
+export const reportView = ({ instanceId, generation, state, endpoints, reason }: InstanceReport) => ({
+  instanceId,
+  generation,
+  state,
+  endpoints,
+  reason,
+});
+
+/** Every endpoint answers 200 (asked in parallel). */
+export async function allServing(endpoints: string[]): Promise<void> {
+  const statuses = await Promise.all(
+    endpoints.map((e) => httpStatus(`http://${e}/`).catch((err: Error) => err.message)),
+  );
+  expect(statuses, "HTTP status of each endpoint").toEqual(statuses.map(() => 200));
 }

@@ -31,6 +31,7 @@ export async function joinCommand(
     );
   }
   const address = args.address ?? defaultAddress();
+  const probe = await probeHost(env);
   const driver = await selectDriver({
     sim: args.sim,
     hostId: "joining",
@@ -40,10 +41,10 @@ export async function joinCommand(
     hostAddress: env.address ?? address,
     log,
     restore: false,
+    accelerator: probe.accelerator,
   });
   const labels = hostLabels(args.labels, driver);
   checkJoinFields({ joinToken: args.token, name: args.name, address, labels });
-  const probe = await probeHost(env);
   const host = describeHost(probe, driver);
   log.info("probed", {
     ociRuntime: probe.ociRuntime,

@@ -1,6 +1,6 @@
 import { Agent } from "../agent";
 import type { RunArgs } from "../args";
-import { containerLogsDir, selectDriver } from "../drivers";
+import { containerLogsDir, microvmLogsDir, selectDriver, unikernelLogsDir } from "../drivers";
 import type { AgentEnv } from "../env";
 import { UsageError } from "../errors";
 import { describeHost } from "../host-info";
@@ -52,6 +52,7 @@ export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promis
         ? `host ${state.hostId} joined as a sim host: run it with --sim`
         : `host ${state.hostId} joined as a real host: --sim needs a host joined with --sim (it carries the label sim=true)`,
     );
+  const probe = await probeHost(env);
   const driver = await selectDriver({
     sim: args.sim,
     hostId: state.hostId,
@@ -62,8 +63,9 @@ export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promis
     hostAddress: env.address ?? defaultAddress(),
     log,
     restore: true,
+    accelerator: probe.accelerator,
   });
-  const host = describeHost(await probeHost(env), driver);
+  const host = describeHost(probe, driver);
   if (host.capabilities.isolationLevels.length === 0)
     log.warn("this agent offers no isolation level (see the warnings above): nothing will be placed here");
   const agent = new Agent({
@@ -72,7 +74,15 @@ export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promis
     log,
     host,
     concurrency: env.concurrency,
-    ...(args.sim ? {} : { instanceLogsDir: containerLogsDir(env.dataDir) }),
+    ...(args.sim
+      ? {}
+      : {
+          instanceLogsDirs: [
+            containerLogsDir(env.dataDir),
+            microvmLogsDir(env.dataDir),
+            unikernelLogsDir(env.dataDir),
+          ],
+        }),
   });
   await agent.start();
   const name = received ?? (await signal.promise);

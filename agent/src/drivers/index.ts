@@ -4,7 +4,7 @@ import { realDrivers } from "./real";
 import { LevelRouter } from "./router";
 import { SimDriver } from "./sim";
 
-export { containerLogsDir } from "./real";
+export { containerLogsDir, microvmLogsDir, unikernelLogsDir } from "./real";
 export { LevelRouter } from "./router";
 export { SimDriver } from "./sim";
 
@@ -20,6 +20,8 @@ export async function selectDriver(opts: {
   log: Log;
   /** `run` re-creates what the kernel lost (network namespaces, rules); `join` only asks what exists. */
   restore: boolean;
+  /** The probe's accelerator for micro-VMs (probed by the drivers when not given). */
+  accelerator?: "kvm" | "tcg" | null;
 }): Promise<Driver> {
   if (opts.sim) return new SimDriver({ hostId: opts.hostId, startDelayMs: opts.simDelayMs });
   return new LevelRouter(await realDrivers(opts));

@@ -9,9 +9,12 @@ import type { Driver, InstanceSpec, InstanceStatus, InstanceUsage } from "../dri
 export class LevelRouter implements Driver {
   readonly levels: readonly IsolationLevel[];
   readonly sim = false;
+  readonly guestKernel?: string;
 
   constructor(private readonly drivers: readonly Driver[]) {
     this.levels = [...new Set(drivers.flatMap((d) => d.levels))];
+    const kernel = drivers.find((d) => d.guestKernel)?.guestKernel;
+    if (kernel) this.guestKernel = kernel;
   }
 
   private forLevel(level: IsolationLevel): Driver {

@@ -16,7 +16,12 @@ export type Descriptor = {
 };
 type Index = { schemaVersion: 2; manifests: Descriptor[] };
 
-export type Manifest = { config: Descriptor; layers: Descriptor[]; mediaType?: string };
+export type Manifest = {
+  config: Descriptor;
+  layers: Descriptor[];
+  mediaType?: string;
+  artifactType?: string;
+};
 
 export type OciConfig = {
   config?: {

@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { kindOf, notAnImage, readArtifact } from "./artifact";
 import { ImageError } from "./errors";
 import { collectGarbage, type GarbageReport } from "./gc";
 import { type Descriptor, imageConfig, Layout, type Manifest, type OciConfig } from "./layout";
@@ -11,7 +12,13 @@ import { KeyedLock, SharedExclusiveLock } from "./lock";
 import { isMountPoint, mountInstanceOverlay, unmount } from "./overlay";
 import { type ImageRef, parseRef } from "./ref";
 import { copyImage, layerDigests, withSource } from "./skopeo";
-import type { ImageStore, InstanceRootfs, PulledImage, RegistryCredentials } from "./types";
+import type {
+  ImageStore,
+  InstanceRootfs,
+  PulledImage,
+  RegistryCredentials,
+  UnikernelArtifact,
+} from "./types";
 import { layerDirName, unpackLayer } from "./unpack";
 
 export type ImageEvent =
@@ -81,12 +88,40 @@ export class OciImageStore implements ImageStore {
 
   /** ensure, for callers that already hold the store (the lock is not reentrant). */
   private ensureHeld(r: ImageRef, credentials?: RegistryCredentials): Promise<PulledImage> {
+    return this.fetched(r, credentials, (desc) => this.materialize(r, desc));
+  }
+
+  /**
+   * A unikernel artifact: pulled into the same layout (skopeo copies any OCI manifest), its kernel
+   * left as the blob it is. Garbage collection keeps it like an image (manifest, config, layer).
+   */
+  async ensureArtifact(
+    ref: string,
+    opts: { credentials?: RegistryCredentials } = {},
+  ): Promise<UnikernelArtifact> {
+    const r = parseRef(ref);
+    await this.init();
+    return this.gcLock.shared(() =>
+      this.fetched(r, opts.credentials, (desc) => {
+        if (INDEX_MEDIA.test(desc.mediaType))
+          throw new Error(`${desc.mediaType} is an index, not an artifact`);
+        return readArtifact(this.layout, desc.digest);
+      }),
+    );
+  }
+
+  /** The reference's manifest in the layout (pulled when missing or refreshed), then `use` of it. */
+  private fetched<T>(
+    r: ImageRef,
+    credentials: RegistryCredentials | undefined,
+    use: (d: Descriptor) => Promise<T>,
+  ) {
     return this.refLock.run(r.canonical, async () => {
       try {
         const refresh = this.opts.pullPolicy === "always" && !r.digest;
         const desc =
           (!refresh && (await this.layout.lookup(r.canonical))) || (await this.pull(r, credentials));
-        return await this.materialize(r, desc);
+        return await use(desc);
       } catch (e) {
         if (e instanceof ImageError) throw e;
         throw new ImageError(r.canonical, (e as Error).message);
@@ -136,6 +171,7 @@ export class OciImageStore implements ImageStore {
   private async materialize(r: ImageRef, desc: Descriptor): Promise<PulledImage> {
     if (INDEX_MEDIA.test(desc.mediaType)) throw new Error(`${desc.mediaType} is an index, not an image`);
     const manifest = await this.layout.readJson<Manifest>(desc.digest);
+    if (kindOf(manifest) === "unikernel") throw new Error(notAnImage);
     const config = await this.layout.readJson<OciConfig>(manifest.config.digest);
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== manifest.layers.length)

@@ -1,7 +1,7 @@
 // Test helpers: the local registry that `npm run setup` starts, and images built on the spot.
 
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execOk } from "./exec";
@@ -29,7 +29,8 @@ export async function requireExampleImages(): Promise<void> {
 /**
  * Pushes `berth-test/NAME:latest`: a first layer made by umoci from `files` (path -> content),
  * then the tar archive that `topLayer(dir)` writes and returns (added verbatim, as a registry
- * could serve it). One fixed tag per name, overwritten by every run, so nothing piles up.
+ * could serve it). One fixed tag per name, overwritten by every run, so nothing piles up; the
+ * returned reference names the pushed digest.
  */
 async function pushTestImage(
   name: string,
@@ -50,14 +51,19 @@ async function pushTestImage(
     await execOk("umoci", ["repack", "--image", `${layout}:t`, bundle]);
     await execOk("umoci", ["raw", "add-layer", "--image", `${layout}:t`, await topLayer(dir)]);
     const ref = `${REGISTRY}/berth-test/${name}:latest`;
+    const digestFile = join(dir, "digest");
     await execOk("skopeo", [
       "copy",
       "--quiet",
       "--dest-tls-verify=false",
+      "--digestfile",
+      digestFile,
       `oci:${layout}:t`,
       `docker://${ref}`,
     ]);
-    return ref;
+    // By digest: two test files pushing the same name at once must each pull their own image,
+    // not the tag the other just moved (seen as a layer cut short mid-unpack).
+    return `${REGISTRY}/berth-test/${name}@${(await readFile(digestFile, "utf8")).trim()}`;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -30,6 +30,7 @@ const host: HostInfo = {
   capabilities: {
     isolationLevels: ["container"],
     accelerator: null,
+    guestKernel: null,
     ociRuntime: null,
     cgroup: null,
     sim: true,
@@ -69,7 +70,14 @@ beforeAll(async () => {
   });
   hostId = state.hostId;
   const driver = new SimDriver({ hostId, startDelayMs: 10 });
-  agent = new Agent({ state, driver, log: silentLog, host, heartbeatIntervalMs: 200, instanceLogsDir: dir });
+  agent = new Agent({
+    state,
+    driver,
+    log: silentLog,
+    host,
+    heartbeatIntervalMs: 200,
+    instanceLogsDirs: [dir],
+  });
   await agent.start();
 });
 

@@ -18,15 +18,16 @@ export function startLogShipping(opts: {
   redis: Redis;
   hostId: string;
   prefix: string;
-  dir: string;
+  /** One directory per level that writes files: `<dir>/<instanceId>/console.log`. */
+  dirs: string[];
   log?: Log;
 }): LogShipping {
   const shipper = createLogShipper(opts);
-  const unwatchDir = watchDirectory(shipper, opts.dir);
+  const unwatch = opts.dirs.map((dir) => watchDirectory(shipper, dir));
   return {
     shipper,
     stop: async () => {
-      unwatchDir();
+      for (const u of unwatch) u();
       await shipper.close();
     },
   };

@@ -60,7 +60,7 @@ const numbered = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => `line ${from + i}`);
 const write = (file: string, lines: string[]) => appendFile(file, lines.map((l) => `${l}\n`).join(""));
 const until = (id: string, n: number) =>
-  waitFor(async () => (await linesOf(id)).length >= n, { what: `${n} lines of ${id}`, timeoutMs: 5000 });
+  waitFor(async () => (await linesOf(id)).length >= n, { what: `${n} lines of ${id}`, timeoutMs: 20_000 });
 
 describe("splitLines", () => {
   it("keeps a partial last line for later, cuts long lines, drops NUL holes and CRs", () => {

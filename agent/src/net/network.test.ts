@@ -126,15 +126,21 @@ afterAll(async () => {
   // Whatever a failed run left behind, by name: never anything this file did not create.
   const all = Object.values(ids);
   await deleteAll({
-    links: [...all.map(vethName), bridgeName(tenantA), bridgeName(tenantB), bridgeName(tenantC), client.link],
+    links: [
+      ...all.map(vethName),
+      bridgeName(tenantA, pool),
+      bridgeName(tenantB, pool),
+      bridgeName(tenantC, pool),
+      client.link,
+    ],
     netns: [...all.map(netnsName), client.netns],
   }).catch(() => {});
   const ports = Object.values(att).map((a) => ({
     protocol: "tcp",
     hostPort: Number(a.endpoints[0]?.split(":")[1]),
   }));
-  await unpublish({ ports, bridge: bridgeName(tenantA) }).catch(() => {});
-  await unpublish({ ports: [], bridge: bridgeName(tenantB) }).catch(() => {});
+  await unpublish({ ports, bridge: bridgeName(tenantA, pool) }).catch(() => {});
+  await unpublish({ ports: [], bridge: bridgeName(tenantB, pool) }).catch(() => {});
   await rm(dataDir, { recursive: true, force: true });
   await rm(www, { recursive: true, force: true });
 });
@@ -382,7 +388,7 @@ setInterval(() => {}, 1000);
     try {
       const n = net();
       const r = await n.reserve({ instanceId: id, tenantId: tenantA, ports: http, hostIf: tap });
-      expect(r.bridge).toBe(bridgeName(tenantA));
+      expect(r.bridge).toBe(bridgeName(tenantA, pool));
       expect(r.gateway).toBe(att[ids.a1]?.gateway);
       await run("ip", ["-batch", "-"], {
         input: `tuntap add ${tap} mode tap\nlink set ${tap} master ${r.bridge} up\n`,
@@ -401,8 +407,8 @@ setInterval(() => {}, 1000);
     const first = await net().attach({ instanceId: ids.r1, tenantId: tenantC, ports: http });
     const hostPort = Number(first.endpoints[0]?.split(":")[1]);
     const wipe = async () => {
-      await deleteAll({ links: [vethName(ids.r1), bridgeName(tenantC)], netns: [netnsName(ids.r1)] });
-      await unpublish({ bridge: bridgeName(tenantC), ports: [{ protocol: "tcp", hostPort }] });
+      await deleteAll({ links: [vethName(ids.r1), bridgeName(tenantC, pool)], netns: [netnsName(ids.r1)] });
+      await unpublish({ bridge: bridgeName(tenantC, pool), ports: [{ protocol: "tcp", hostPort }] });
     };
     const present = async () => {
       const inside = await run("ip", ["-n", netnsName(ids.r1), "-br", "addr", "show", "eth0"]);
@@ -415,9 +421,9 @@ setInterval(() => {}, 1000);
     await wipe();
     await net().restore();
     expect(await present()).toBe(true);
-    expect(await linkNames()).toContain(bridgeName(tenantC));
+    expect(await linkNames()).toContain(bridgeName(tenantC, pool));
     await net().detach(ids.r1);
-    expect(await linkNames()).not.toContain(bridgeName(tenantC));
+    expect(await linkNames()).not.toContain(bridgeName(tenantC, pool));
   });
 
   it("detach removes namespace, veth, DNAT and, with the tenant's last instance, the bridge", async () => {
@@ -426,8 +432,8 @@ setInterval(() => {}, 1000);
     let t = Date.now();
     await n.detach(ids.b1);
     console.log(`detach: ${Date.now() - t} ms`);
-    expect(await linkNames()).not.toContain(bridgeName(tenantB));
-    expect(await linkNames()).toContain(bridgeName(tenantA));
+    expect(await linkNames()).not.toContain(bridgeName(tenantB, pool));
+    expect(await linkNames()).toContain(bridgeName(tenantA, pool));
     t = Date.now();
     await Promise.all([n.detach(ids.a1), n.detach(ids.a2), n.detach(ids.k1), n.detach("never-attached")]);
     console.log(`3 detaches: ${Date.now() - t} ms`);
@@ -439,8 +445,8 @@ setInterval(() => {}, 1000);
       expect(netns).not.toContain(netnsName(id));
     }
     for (const tn of [tenantA, tenantB]) {
-      expect(links).not.toContain(bridgeName(tn));
-      expect(table).not.toContain(bridgeName(tn));
+      expect(links).not.toContain(bridgeName(tn, pool));
+      expect(table).not.toContain(bridgeName(tn, pool));
     }
     for (const a of Object.values(att)) {
       expect(table).not.toContain(`${a.ip} . 8080`);
@@ -468,7 +474,7 @@ setInterval(() => {}, 1000);
     } finally {
       for (const id of perf) await n.detach(id).catch(() => {});
     }
-    expect(await linkNames()).not.toContain(bridgeName(tenantA));
+    expect(await linkNames()).not.toContain(bridgeName(tenantA, pool));
   });
 });
 

@@ -80,7 +80,11 @@ export type TenantNetwork = InstanceNetwork & {
 };
 
 const hash = (s: string) => createHash("sha256").update(s).digest("hex");
-export const bridgeName = (tenantId: string) => `${BRIDGE_PREFIX}${hash(tenantId).slice(0, 11)}`;
+// The pool is in the name because two agents on one machine (tests, the e2e operator journey) each
+// delete a tenant's bridge with the tenant's last instance on their host: with one shared name,
+// one agent's cleanup would unplug the other's instances. Hosts keep the name their state recorded.
+export const bridgeName = (tenantId: string, pool: string) =>
+  `${BRIDGE_PREFIX}${hash(`${pool} ${tenantId}`).slice(0, 11)}`;
 export const vethName = (instanceId: string) => `bv${hash(instanceId).slice(0, 13)}`;
 export const netnsName = (instanceId: string) => `berth-${hash(instanceId).slice(0, 16)}`;
 
@@ -89,7 +93,8 @@ const queues = new Map<string, Promise<unknown>>();
 export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork {
   const file = resolve(opts.dataDir, "network.json");
   const hostAddress = opts.hostAddress ?? "127.0.0.1";
-  const pool = parseCidr(opts.subnet ?? "10.88.0.0/16");
+  const poolText = opts.subnet ?? "10.88.0.0/16";
+  const pool = parseCidr(poolText);
   const tenantPrefixLen = opts.tenantPrefixLen ?? 24;
   if (tenantPrefixLen < pool.prefixLen || tenantPrefixLen > 30) {
     throw new Error(`tenantPrefixLen must be between /${pool.prefixLen} and /30`);
@@ -157,7 +162,7 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
     let index = 0;
     while (used.has(index)) index++;
     if (index >= count) throw new Error(`no free tenant subnet in ${opts.subnet ?? "10.88.0.0/16"}`);
-    s.tenants[tenantId] = { index, bridge: bridgeName(tenantId) };
+    s.tenants[tenantId] = { index, bridge: bridgeName(tenantId, poolText) };
   }
 
   /** Lowest free host ports: not in our state and not listened on by anything on the host. */
@@ -235,7 +240,7 @@ export function createTenantNetwork(opts: InstanceNetworkOptions): TenantNetwork
     const sub = subnetOf(s, r.tenantId);
     return {
       tenantId: r.tenantId,
-      bridge: s.tenants[r.tenantId]?.bridge ?? bridgeName(r.tenantId),
+      bridge: s.tenants[r.tenantId]?.bridge ?? bridgeName(r.tenantId, poolText),
       ip: r.ip,
       prefixLen: sub.prefixLen,
       gateway: formatIp(gatewayOf(sub)),

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hostCapabilities, hostCapacity } from "@berth/contracts";
@@ -40,13 +40,34 @@ describe("probes on this machine", () => {
     const caps = {
       isolationLevels: [],
       accelerator: p.accelerator,
+      guestKernel: null,
       ociRuntime: p.ociRuntime,
       cgroup: p.cgroup,
       sim: false,
     };
     expect(hostCapabilities.parse(caps)).toEqual(caps);
-    // Without QEMU there is no accelerator; with it, no probe kernel means "tcg" (see accelerator.ts).
-    expect(p.accelerator).toBe(p.qemu === null ? null : "tcg");
+    // Without QEMU there is no accelerator; with it, KVM only if the guest kernel booted under it.
+    if (p.qemu === null) expect(p.accelerator).toBeNull();
+    else expect(["kvm", "tcg"]).toContain(p.accelerator);
+  });
+
+  it("keeps the KVM probe's answer for the boot, per kernel and QEMU version", async () => {
+    const env = { probeTimeoutMs: 3000, maxInstances: 1, memoryReserveMiB: undefined };
+    const qemu = await probeQemu({ timeoutMs: 3000 });
+    if (qemu === null) throw new Error("qemu-system-x86_64 is missing: apt-get install qemu-system-x86");
+    const cache = join(dir, "accelerator.json");
+    const kvmProbe = { kernel: "/nonexistent-kernel", initrd: undefined, timeoutMs: 200 };
+    await writeFile(cache, JSON.stringify({ key: `${qemu} /nonexistent-kernel `, accelerator: "kvm" }));
+    expect((await probeHost({ ...env, kvmProbe }, { acceleratorCache: cache })).accelerator).toBe("kvm");
+    // another kernel is probed again (this one cannot boot: tcg), and the new answer is kept
+    const other = { ...kvmProbe, kernel: "/other-kernel" };
+    expect((await probeHost({ ...env, kvmProbe: other }, { acceleratorCache: cache })).accelerator).toBe(
+      "tcg",
+    );
+    expect(JSON.parse(await readFile(cache, "utf8"))).toEqual({
+      key: `${qemu} /other-kernel `,
+      accelerator: "tcg",
+    });
   });
 });
 
