@@ -22,6 +22,7 @@ const created: string[] = [];
 const capabilities = {
   isolationLevels: ["container"],
   accelerator: null,
+  guestKernel: null,
   ociRuntime: "runc 1.1.5",
   cgroup: "v1",
   sim: false,
@@ -124,5 +125,67 @@ describe("heartbeat metrics", () => {
     expect((await h.deps.db.instance.findUniqueOrThrow({ where: { id } })).metrics).toEqual(sample);
     const ended = (await caller.deployments.get({ tenantId: t.id, deploymentId: d.id })).instances[0];
     expect([ended?.state, ended?.metrics]).toEqual(["exited", null]);
+  });
+});
+
+describe("virtual machine runtime facts", () => {
+  it("records the host's guest kernel and each instance's accelerator, and shows both", async () => {
+    const vmCaps = {
+      ...capabilities,
+      isolationLevels: ["microvm"],
+      accelerator: "tcg",
+      guestKernel: "6.1.0-56-cloud-amd64",
+    };
+    const { hostId, hostToken } = await enrollHost(h, operator, "vm-host", {
+      capacity,
+      capabilities: vmCaps,
+    });
+    created.push(hostId);
+    const beat = restRequest("/agent/heartbeat", {
+      method: "POST",
+      token: hostToken,
+      body: { capacity, capabilities: vmCaps, instances: [] },
+    });
+    expect((await handleRest(h.deps, beat)).status).toBe(200);
+    const hosts = await callerFor(h, operator.actor).hosts.list();
+    expect(hosts.find((x) => x.id === hostId)).toMatchObject({
+      accelerator: "tcg",
+      guestKernel: "6.1.0-56-cloud-amd64",
+    });
+
+    const owner = await signUp(h, "Vmowner");
+    const t = await makeTenant(h, owner, "vmfacts");
+    const caller = callerFor(h, owner.actor);
+    const d = await caller.deployments.create({
+      tenantId: t.id,
+      name: "vm",
+      image: "busybox",
+      isolation: "microvm",
+    });
+    const id = d.instances[0]?.id ?? "";
+    expect(await reserve(h.deps.db, hostId, id, 100, 64)).toBe(true);
+    expect((await report(hostToken, id, "starting")).status).toBe(200);
+    const res = await handleRest(
+      h.deps,
+      restRequest("/agent/report", {
+        method: "POST",
+        token: hostToken,
+        body: { instanceId: id, generation: 1, state: "running", accelerator: "tcg" },
+      }),
+    );
+    expect(res.status).toBe(200);
+    const dto = (await caller.deployments.get({ tenantId: t.id, deploymentId: d.id })).instances[0];
+    expect([dto?.state, dto?.accelerator]).toEqual(["running", "tcg"]);
+    // an accelerator the contract does not know is refused, naming the field
+    const bad = await handleRest(
+      h.deps,
+      restRequest("/agent/report", {
+        method: "POST",
+        token: hostToken,
+        body: { instanceId: id, generation: 1, state: "running", accelerator: "hvf" },
+      }),
+    );
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toContain("accelerator");
   });
 });

@@ -22,6 +22,7 @@ let operator: TestUser;
 const capabilities = {
   isolationLevels: ["container"],
   accelerator: null,
+  guestKernel: null,
   ociRuntime: "runc 1.1.5",
   cgroup: "v1",
   sim: false,

@@ -69,7 +69,13 @@ const routes: Route[] = Object.entries(openApiDocument("http://x").paths ?? {}).
 );
 
 const capacity = { cpuMillis: 2000, memoryMiB: 2048, maxInstances: 10 };
-const capabilities = { isolationLevels: ["container"], accelerator: null, ociRuntime: "runc", cgroup: "v2" };
+const capabilities = {
+  isolationLevels: ["container"],
+  accelerator: null,
+  guestKernel: null,
+  ociRuntime: "runc",
+  cgroup: "v2",
+};
 const report = {
   instanceId: "6f1c2a8e-3b1d-4c5e-9f00-123456789abc",
   generation: 1,
@@ -86,10 +92,12 @@ const validBodies: Record<string, unknown> = {
   "POST /tenants/{tenantId}/deployments/{deploymentId}/start": {},
   "PATCH /tenants/{tenantId}/deployments/{deploymentId}": { image: "busybox:2", cpuMillis: 100 },
   "POST /tenants/{tenantId}/deployments/{deploymentId}/rollback": { toGeneration: 1 },
+  "POST /tenants/{tenantId}/deployments/{deploymentId}/restart": {},
   "POST /tenants/{tenantId}/registries": { registry: "ghcr.io", username: "ci", password: "token" },
   "POST /hosts/join-tokens": {},
   "POST /hosts/{hostId}/cordon": { cordoned: true },
   "POST /hosts/{hostId}/drain": {},
+  "PATCH /operator/tenants/{tenantId}": { quota: { instances: 40 }, isolation: { dedicatedHosts: false } },
   "POST /agent/join": {
     joinToken: `bjoin_${"x".repeat(32)}`,
     name: "node-b",

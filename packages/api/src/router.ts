@@ -1,6 +1,7 @@
 import { agentRouter } from "./routers/agent";
 import { deploymentsRouter, instancesRouter } from "./routers/deployments";
 import { membersRouter } from "./routers/members";
+import { operatorRouter } from "./routers/operator";
 import { registriesRouter } from "./routers/registries";
 import { auditRouter, hostsRouter, meRouter } from "./routers/system";
 import { tenantsRouter } from "./routers/tenants";
@@ -17,6 +18,7 @@ export const appRouter = router({
   instances: instancesRouter,
   hosts: hostsRouter,
   audit: auditRouter,
+  operator: operatorRouter,
   agent: agentRouter,
 });
 

@@ -204,7 +204,7 @@ describe("berth against the real API", () => {
     expect(get.stdout).toMatch(/^name:\s+hello$/m);
     expect(get.stdout).toMatch(/^ports:\s+8080\/tcp$/m);
     expect(get.stdout).toMatch(
-      /ORDINAL\s+STATE\s+HOST\s+ENDPOINTS\s+CPU\s+MEMORY\s+PIDS\s+REASON\n0\s+pending(\s+-){6}$/m,
+      /ORDINAL\s+STATE\s+HOST\s+ENDPOINTS\s+ACCEL\s+CPU\s+MEMORY\s+PIDS\s+REASON\n0\s+pending(\s+-){7}$/m,
     );
     expect(json<Deployment>(byId).name).toBe("hello");
     expect(json<Deployment>(byId).instances[0]?.metrics).toBeNull();

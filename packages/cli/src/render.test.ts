@@ -14,6 +14,7 @@ const instance = (over: Partial<Instance>): Instance => ({
   reason: null,
   exitCode: null,
   endpoints: ["127.0.0.1:40001"],
+  accelerator: null,
   metrics: null,
   createdAt: at,
   updatedAt: at,
@@ -23,6 +24,7 @@ const instance = (over: Partial<Instance>): Instance => ({
 describe("instances table", () => {
   it("shows cpu, memory and pids with their limits, and - without a sample", () => {
     const measured = instance({
+      accelerator: "tcg",
       metrics: {
         cpuMs: 1200,
         cpuPercent: 12.5,
@@ -51,10 +53,21 @@ describe("instances table", () => {
     )
       .split("\n")
       .map((l) => l.split(/\s{2,}/));
-    expect(lines[0]).toEqual(["ORDINAL", "STATE", "HOST", "ENDPOINTS", "CPU", "MEMORY", "PIDS", "REASON"]);
-    expect(lines[1]?.slice(4)).toEqual(["12.5%", "9.5MiB/64MiB", "3/512", "-"]);
-    expect(lines[2]?.slice(4)).toEqual(["-", "2.0GiB", "1", "-"]);
-    expect(lines[3]?.slice(4)).toEqual(["-", "-", "-", "-"]);
+    expect(lines[1]?.[4]).toBe("tcg");
+    expect(lines[0]).toEqual([
+      "ORDINAL",
+      "STATE",
+      "HOST",
+      "ENDPOINTS",
+      "ACCEL",
+      "CPU",
+      "MEMORY",
+      "PIDS",
+      "REASON",
+    ]);
+    expect(lines[1]?.slice(5)).toEqual(["12.5%", "9.5MiB/64MiB", "3/512", "-"]);
+    expect(lines[2]?.slice(5)).toEqual(["-", "2.0GiB", "1", "-"]);
+    expect(lines[3]?.slice(5)).toEqual(["-", "-", "-", "-"]);
   });
 
   it("formats bytes in binary units", () => {

@@ -23,6 +23,7 @@ export const instanceColumns: Column<Instance>[] = [
   { header: "state", value: (i) => (i.exitCode === null ? i.state : `${i.state} (${i.exitCode})`) },
   { header: "host", value: (i) => i.hostId },
   { header: "endpoints", value: (i) => (i.endpoints.length ? i.endpoints.join(", ") : null) },
+  { header: "accel", value: (i) => i.accelerator },
   { header: "cpu", value: (i) => (i.metrics?.cpuPercent == null ? null : `${i.metrics.cpuPercent}%`) },
   {
     header: "memory",

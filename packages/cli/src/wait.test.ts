@@ -13,6 +13,7 @@ const instance = (over: Partial<Instance> = {}): Instance => ({
   reason: null,
   exitCode: null,
   endpoints: [],
+  accelerator: null,
   createdAt: at,
   updatedAt: at,
   ...over,
@@ -48,10 +49,12 @@ const host: Host = {
   draining: false,
   isolationLevels: ["container"],
   accelerator: null,
+  guestKernel: null,
   status: "ready",
   cordoned: false,
   lastHeartbeatAt: at,
   instanceCount: 0,
+  drain: null,
 };
 
 /** Runs the wait loop on a fake clock against a scripted sequence of deployment states. */

@@ -13,6 +13,8 @@ export const hostCapabilities = z.strictObject({
   isolationLevels: z.array(isolationLevel).max(3),
   /** "kvm" or "tcg" when QEMU is usable; null when the host cannot run virtual machines. */
   accelerator: z.enum(["kvm", "tcg"]).nullable(),
+  /** The guest kernel micro-VMs boot (e.g. "6.1.0-56-cloud-amd64"); null without the microvm level. */
+  guestKernel: z.string().max(100).nullable().default(null),
   ociRuntime: z.string().max(200).nullable(),
   cgroup: z.enum(["v1", "v2"]).nullable(),
   /** The agent runs the sim driver (scale tests only): it launches nothing. */
@@ -77,6 +79,8 @@ export const instanceReport = z.strictObject({
   reason: z.string().max(1000).optional(),
   exitCode: z.number().int().min(-1).max(255).optional(),
   endpoints: z.array(z.string().max(200)).max(32).optional(),
+  /** The virtual machine levels: the accelerator the instance runs with. */
+  accelerator: z.enum(["kvm", "tcg"]).optional(),
   /** Heartbeats only, for running instances of drivers that can measure them. */
   metrics: instanceMetrics.optional(),
 });

@@ -102,6 +102,8 @@ export const instanceDto = z.object({
   reason: z.string().nullable(),
   exitCode: z.number().nullable(),
   endpoints: z.array(z.string()),
+  /** "kvm" or "tcg" for the virtual machine levels once started; null for containers. */
+  accelerator: z.string().nullable(),
   /**
    * The latest heartbeat's usage while the instance is live; null before the first sample, after
    * the instance ends, and for drivers that measure nothing (sim). Always present in responses.
@@ -153,3 +155,27 @@ export const revisionDto = z.object({
   spec: z.record(z.string(), z.unknown()),
   createdAt: isoDate,
 });
+
+/**
+ * One entry of a deployment's timeline: what someone (or the rollout) did to it, from the audit
+ * log, and what its instances did, from their rows (created, started, ended with a reason).
+ */
+export const deploymentEventDto = z.object({
+  at: isoDate,
+  kind: z.enum(["change", "instance"]),
+  action: z
+    .string()
+    .describe(
+      "deployment.create, deployment.update, ... or instance.created, instance.started, instance.<state>",
+    ),
+  summary: z.string(),
+  actorType: z.string().nullable().describe("user, token or system for changes; null for instances"),
+  actorId: z.string().nullable(),
+  instanceId: uuid.nullable(),
+  generation: z.number().nullable(),
+});
+export type DeploymentEventDto = z.infer<typeof deploymentEventDto>;
+
+export const deploymentEventsInput = deploymentRef
+  .extend({ limit: z.coerce.number().int().min(1).max(500).default(100) })
+  .strict();

@@ -44,8 +44,11 @@ describe("placement filters", () => {
   it("counts the level's overhead in the reservation", () => {
     expect(reservationFor({ level: "microvm", cpuMillis: 100, memoryMiB: 128 })).toEqual({
       cpuMillis: 150,
-      memoryMiB: 192,
+      memoryMiB: 200,
     });
+    // a micro-VM's guest has a floor: asking for less still takes what the VM really holds
+    expect(reservationFor({ level: "microvm", cpuMillis: 100, memoryMiB: 32 }).memoryMiB).toBe(96 + 72);
+    expect(reservationFor({ level: "container", cpuMillis: 100, memoryMiB: 32 }).memoryMiB).toBe(32 + 8);
   });
   it("names why a host cannot take an instance", () => {
     expect(rejectReason(host("a", { status: "down" }), req())).toBe("host is down");

@@ -18,6 +18,20 @@ export function resolveIsolation(
   return { ok: true, level };
 }
 
+/**
+ * What a level cannot run yet, named by field: volumes are ext4 images loop-mounted and bound
+ * into containers; the virtual machine levels do not attach them (yet), and an instance that
+ * silently ran without its data would be worse than a refusal.
+ */
+export function unsupportedAtLevel(
+  level: IsolationLevel,
+  spec: { volumes?: readonly unknown[] },
+): string | null {
+  if (level !== "container" && (spec.volumes?.length ?? 0) > 0)
+    return `volumes: isolation level "${level}" does not mount volumes yet; use level "container" or remove the volumes`;
+  return null;
+}
+
 export type Resources = { cpuMillis: number; memoryMiB: number; instances: number };
 
 /** Names the first resource the request would take past the quota, or null when it fits. */

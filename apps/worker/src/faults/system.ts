@@ -18,6 +18,7 @@ const host = {
   capabilities: {
     isolationLevels: ["container" as const, "microvm" as const, "unikernel" as const],
     accelerator: null,
+    guestKernel: null,
     ociRuntime: null,
     cgroup: null,
     sim: true,

@@ -153,3 +153,24 @@ it("refuses a volume past the quota, a changed size and bad mount paths, naming 
   expect(twice.status).toBe(400);
   expect(await h.deps.db.volume.count()).toBe(before);
 });
+
+it("refuses volumes at the virtual machine levels, on create and on update, changing nothing", async () => {
+  const c = callerFor(h, owner.actor);
+  const volumes = [{ name: "vmdata", mountPath: "/data", sizeMiB: 16 }];
+  const before = await h.deps.db.volume.count();
+  for (const isolation of ["microvm", "unikernel"] as const)
+    await expect(
+      c.deployments.create({ tenantId, name: `vm-${isolation}`, image: "busybox", isolation, volumes }),
+    ).rejects.toThrow(`volumes: isolation level "${isolation}" does not mount volumes yet`);
+  const vm = await c.deployments.create({
+    tenantId,
+    name: "vm-plain",
+    image: "busybox",
+    isolation: "microvm",
+  });
+  await expect(c.deployments.update({ tenantId, deploymentId: vm.id, volumes })).rejects.toThrow(
+    'volumes: isolation level "microvm" does not mount volumes yet',
+  );
+  expect(await h.deps.db.volume.count()).toBe(before);
+  expect((await c.deployments.get({ tenantId, deploymentId: vm.id })).generation).toBe(vm.generation);
+});

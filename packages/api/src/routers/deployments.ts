@@ -1,6 +1,8 @@
 import {
   createDeploymentInput,
   deploymentDto,
+  deploymentEventDto,
+  deploymentEventsInput,
   deploymentLogsDto,
   deploymentLogsInput,
   deploymentRef,
@@ -12,6 +14,7 @@ import {
   updateDeploymentInput,
 } from "@berth/contracts";
 import { z } from "zod";
+import { listDeploymentEvents } from "../services/deployment-events";
 import {
   createDeployment,
   deleteDeployment,
@@ -21,7 +24,7 @@ import {
 } from "../services/deployments";
 import { scaleDeployment, startDeployment, stopDeployment } from "../services/lifecycle";
 import { readDeploymentLogs } from "../services/logs";
-import { listRevisions, rollbackDeployment, updateDeployment } from "../services/rollout";
+import { listRevisions, restartDeployment, rollbackDeployment, updateDeployment } from "../services/rollout";
 import { router, tenantProcedure } from "../trpc";
 
 const tags = ["deployments"];
@@ -73,6 +76,7 @@ export const deploymentsRouter = router({
         actor: ctx.actorRef,
         spec,
         placement: ctx.placementQueue,
+        registries: { db: ctx.db, key: ctx.credentialKey },
       });
     }),
   delete: tenantProcedure("member")
@@ -182,6 +186,7 @@ export const deploymentsRouter = router({
         deploymentId,
         change: sent,
         placement: ctx.placementQueue,
+        registries: { db: ctx.db, key: ctx.credentialKey },
       });
     }),
   rollback: tenantProcedure("member")
@@ -219,6 +224,42 @@ export const deploymentsRouter = router({
     .input(deploymentRef)
     .output(z.array(revisionDto))
     .query(({ ctx, input }) => listRevisions({ scope: ctx.scope, deploymentId: input.deploymentId })),
+  restart: tenantProcedure("member")
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/tenants/{tenantId}/deployments/{deploymentId}/restart",
+        tags,
+        summary: "Replace every instance with a fresh one, one at a time (a new generation, same spec)",
+        protect: true,
+      },
+    })
+    .input(deploymentRef)
+    .output(deploymentDto)
+    .mutation(({ ctx, input }) =>
+      restartDeployment({
+        scope: ctx.scope,
+        tenantId: ctx.tenant.id,
+        actor: ctx.actorRef,
+        deploymentId: input.deploymentId,
+        placement: ctx.placementQueue,
+      }),
+    ),
+  events: tenantProcedure("viewer")
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/tenants/{tenantId}/deployments/{deploymentId}/events",
+        tags,
+        summary: "Its timeline: changes (from the audit log) and instances created, started and ended",
+        protect: true,
+      },
+    })
+    .input(deploymentEventsInput)
+    .output(z.array(deploymentEventDto))
+    .query(({ ctx, input }) =>
+      listDeploymentEvents({ scope: ctx.scope, deploymentId: input.deploymentId, limit: input.limit }),
+    ),
   logs: tenantProcedure("viewer")
     .meta({
       openapi: {

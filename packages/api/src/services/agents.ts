@@ -62,6 +62,7 @@ export async function joinHost(opts: {
         ...req.capacity,
         isolationLevels: req.capabilities.isolationLevels,
         accelerator: req.capabilities.accelerator,
+        guestKernel: req.capabilities.guestKernel,
         status: "pending",
         tokenHash: hash(hostToken),
       },
@@ -113,6 +114,7 @@ export async function applyReport(db: Db, hostId: string, r: InstanceReport) {
     const data: Prisma.InstanceUncheckedUpdateInput = { state: r.state, reason: r.reason ?? null };
     if (r.exitCode !== undefined) data.exitCode = r.exitCode;
     if (r.endpoints) data.endpoints = r.endpoints;
+    if (r.accelerator) data.accelerator = r.accelerator;
     if (r.state === "running") data.startedAt = new Date();
     if ((terminalStates as readonly string[]).includes(r.state)) data.stoppedAt = new Date();
     await tx.instance.update({ where: { id: r.instanceId }, data });
@@ -134,6 +136,7 @@ export async function heartbeat(db: Db, hostId: string, hb: HeartbeatRequest) {
       ...hb.capacity,
       isolationLevels: hb.capabilities.isolationLevels,
       accelerator: hb.capabilities.accelerator,
+      guestKernel: hb.capabilities.guestKernel,
     },
   });
   const ids = hb.instances.map((i) => i.instanceId);

@@ -1,12 +1,14 @@
 import { type DeploymentSpec, instanceMetrics } from "@berth/contracts";
-import { quotaExceeded, type Resources, resolveIsolation } from "@berth/core";
-import type { Deployment, Instance } from "@berth/db";
+import { quotaExceeded, type Resources, resolveIsolation, unsupportedAtLevel } from "@berth/core";
+import type { Db, Deployment, Instance } from "@berth/db";
 import type { Queue } from "bullmq";
 import { AppError, notFound } from "../errors";
 import type { ScopedDb } from "../scope";
 import { type ActorRef, recordAudit } from "./audit";
 import { releaseReservation } from "./capacity";
+import { type ImageKindAnswer, lookupImageKind, wrongKindFor } from "./image-kind";
 import { requestPlacement } from "./placement-queue";
+import { credentialsForImage } from "./registries";
 import { ensureVolumes, type StoredMount } from "./volumes";
 
 // States in which an instance holds (or is about to hold) its share of the tenant's quota.
@@ -34,6 +36,7 @@ export function toInstanceDto(i: Instance) {
     reason: i.reason,
     exitCode: i.exitCode,
     endpoints: (i.endpoints ?? []) as string[],
+    accelerator: i.accelerator,
     metrics: metricsOf(i),
     createdAt: i.createdAt.toISOString(),
     updatedAt: i.updatedAt.toISOString(),
@@ -129,6 +132,17 @@ export async function assertQuota(tx: Tx, tenant: TenantRow, request: Resources)
   if (over) throw new AppError("QUOTA_EXCEEDED", over);
 }
 
+/** The image's kind from its registry (with the tenant's credentials); no registries, no answer. */
+export async function imageKindOf(
+  registries: { db: Db; key: Buffer } | undefined,
+  tenantId: string,
+  image: string,
+): Promise<ImageKindAnswer> {
+  if (!registries) return { unknown: "not looked up" };
+  const credentials = await credentialsForImage(registries.db, registries.key, tenantId, image);
+  return lookupImageKind(image, credentials ? { credentials } : {});
+}
+
 /**
  * Records the desired state: the deployment and its pending instances in one transaction, with
  * the tenant row locked so that concurrent creates cannot both fit under the quota. Placement
@@ -140,8 +154,12 @@ export async function createDeployment(opts: {
   actor: ActorRef;
   spec: DeploymentSpec;
   placement: Queue;
+  /** Where the tenant's registry credentials are, to read the image's manifest (its kind). */
+  registries?: { db: Db; key: Buffer };
 }) {
   const { spec } = opts;
+  // Before the transaction: a registry's answer can take seconds, the tenant row stays unlocked.
+  const kind = await imageKindOf(opts.registries, opts.tenantId, spec.image);
   const created = await opts.scope.$transaction(async (tx) => {
     const tenant = await lockTenant(tx, opts.tenantId);
     const policy = resolveIsolation(
@@ -149,6 +167,10 @@ export async function createDeployment(opts: {
       spec.isolation,
     );
     if (!policy.ok) throw new AppError("BAD_REQUEST", policy.message);
+    const unsupported = unsupportedAtLevel(policy.level, spec);
+    if (unsupported) throw new AppError("BAD_REQUEST", unsupported);
+    const wrongKind = wrongKindFor(policy.level, spec.image, kind);
+    if (wrongKind) throw new AppError("BAD_REQUEST", wrongKind);
     await assertQuota(tx, tenant, {
       cpuMillis: spec.cpuMillis * spec.replicas,
       memoryMiB: spec.memoryMiB * spec.replicas,

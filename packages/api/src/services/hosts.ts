@@ -4,7 +4,28 @@ import { AppError, notFound } from "../errors";
 import { type ActorRef, recordAudit } from "./audit";
 import { deleteHostRedisUser } from "./redis-acl";
 
-function toHostDto(h: Host & { _count: { instances: number } }) {
+// What still holds the host (a drain is done when none is left).
+const ON_HOST = ["scheduled", "starting", "running", "stopping"] as const;
+const hostInclude = { _count: { select: { instances: { where: { state: { in: [...ON_HOST] } } } } } };
+
+/** Instances that left each draining host since its drain began: the drain's progress. */
+async function movedCounts(db: Db, hosts: Host[]): Promise<Map<string, number>> {
+  const moved = new Map<string, number>();
+  for (const h of hosts) {
+    if (!h.drainRequestedAt) continue;
+    const n = await db.instance.count({
+      where: {
+        hostId: h.id,
+        state: { notIn: [...ON_HOST, "pending"] },
+        OR: [{ stoppedAt: { gte: h.drainRequestedAt } }, { updatedAt: { gte: h.drainRequestedAt } }],
+      },
+    });
+    moved.set(h.id, n);
+  }
+  return moved;
+}
+
+function toHostDto(h: Host & { _count: { instances: number } }, moved = 0) {
   return {
     id: h.id,
     name: h.name,
@@ -13,6 +34,7 @@ function toHostDto(h: Host & { _count: { instances: number } }) {
     capacity: { cpuMillis: h.cpuMillis, memoryMiB: h.memoryMiB, maxInstances: h.maxInstances },
     isolationLevels: h.isolationLevels,
     accelerator: h.accelerator,
+    guestKernel: h.guestKernel,
     status: h.status,
     cordoned: h.cordoned,
     lastHeartbeatAt: h.lastHeartbeatAt?.toISOString() ?? null,
@@ -23,24 +45,23 @@ function toHostDto(h: Host & { _count: { instances: number } }) {
       instances: h.reservedInstances,
     },
     instanceCount: h._count.instances,
+    drain: h.drainRequestedAt
+      ? { since: h.drainRequestedAt.toISOString(), moved, remaining: h._count.instances }
+      : null,
   };
 }
 
 export async function listHosts(opts: { db: Db }) {
-  const rows = await opts.db.host.findMany({
-    include: { _count: { select: { instances: true } } },
-    orderBy: { name: "asc" },
-  });
-  return rows.map(toHostDto);
+  const rows = await opts.db.host.findMany({ include: hostInclude, orderBy: { name: "asc" } });
+  const moved = await movedCounts(opts.db, rows);
+  return rows.map((h) => toHostDto(h, moved.get(h.id)));
 }
 
 export async function getHost(opts: { db: Db; hostId: string }) {
-  const h = await opts.db.host.findUnique({
-    where: { id: opts.hostId },
-    include: { _count: { select: { instances: true } } },
-  });
+  const h = await opts.db.host.findUnique({ where: { id: opts.hostId }, include: hostInclude });
   if (!h) throw notFound("host");
-  return toHostDto(h);
+  const moved = await movedCounts(opts.db, [h]);
+  return toHostDto(h, moved.get(h.id));
 }
 
 export async function cordonHost(opts: { db: Db; actor: ActorRef; hostId: string; cordoned: boolean }) {

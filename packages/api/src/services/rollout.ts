@@ -1,10 +1,12 @@
-import type { DeploymentSpec } from "@berth/contracts";
-import type { Prisma } from "@berth/db";
+import type { DeploymentSpec, IsolationLevel } from "@berth/contracts";
+import { unsupportedAtLevel } from "@berth/core";
+import type { Db, Prisma } from "@berth/db";
 import type { Queue } from "bullmq";
 import { AppError, notFound } from "../errors";
 import type { ScopedDb } from "../scope";
 import { type ActorRef, recordAudit } from "./audit";
-import { assertQuota, lockTenant, toDeploymentDto } from "./deployments";
+import { assertQuota, imageKindOf, lockTenant, toDeploymentDto } from "./deployments";
+import { wrongKindFor } from "./image-kind";
 import { requestPlacement } from "./placement-queue";
 import { ensureVolumes } from "./volumes";
 
@@ -62,14 +64,22 @@ export async function updateDeployment(opts: {
   deploymentId: string;
   change: SpecChange;
   placement: Queue;
+  /** Where the tenant's registry credentials are, to read a new image's manifest (its kind). */
+  registries?: { db: Db; key: Buffer };
 }) {
   if (Object.keys(opts.change).length === 0)
     throw new AppError("BAD_REQUEST", "body: name at least one field to change");
+  const image = opts.change.image as string | undefined;
+  const kind = image ? await imageKindOf(opts.registries, opts.tenantId, image) : null;
   await opts.scope.$transaction(async (tx) => {
     const d = await tx.deployment.findFirst({ where: { id: opts.deploymentId } });
     if (!d) throw notFound("deployment");
     const tenant = await lockTenant(tx, opts.tenantId);
     const { volumes: mounts, ...rest } = opts.change;
+    const unsupported = unsupportedAtLevel(d.isolation, { volumes: mounts });
+    if (unsupported) throw new AppError("BAD_REQUEST", unsupported);
+    const wrongKind = image && kind ? wrongKindFor(d.isolation as IsolationLevel, image, kind) : null;
+    if (wrongKind) throw new AppError("BAD_REQUEST", wrongKind);
     const spec: Prisma.InputJsonObject = {
       ...specOfRow(d),
       ...(rest as Prisma.InputJsonObject),
@@ -140,6 +150,43 @@ export async function rollbackDeployment(opts: {
       action: "deployment.rollback",
       target: d.id,
       data: { from: d.generation, to: target, generation },
+    });
+  });
+  return afterChange(opts);
+}
+
+/**
+ * Replaces every instance with a fresh one of the same spec, one at a time, as a rolling update
+ * does: a new generation whose only reason is the restart (what `kubectl rollout restart` does
+ * by bumping an annotation). The endpoint keeps answering; stopped deployments are refused.
+ */
+export async function restartDeployment(opts: {
+  scope: ScopedDb;
+  tenantId: string;
+  actor: ActorRef;
+  deploymentId: string;
+  placement: Queue;
+}) {
+  await opts.scope.$transaction(async (tx) => {
+    const d = await tx.deployment.findFirst({ where: { id: opts.deploymentId } });
+    if (!d) throw notFound("deployment");
+    if (d.desiredState !== "running")
+      throw new AppError("CONFLICT", "deployment: it is stopped; start it instead");
+    const tenant = await lockTenant(tx, opts.tenantId);
+    await assertQuota(tx, tenant, { cpuMillis: d.cpuMillis, memoryMiB: d.memoryMiB, instances: 1 });
+    const generation = await recordGeneration(tx, {
+      tenantId: opts.tenantId,
+      deploymentId: d.id,
+      spec: specOfRow(d),
+      reason: "restart",
+    });
+    await recordAudit({
+      db: tx,
+      tenantId: opts.tenantId,
+      actor: opts.actor,
+      action: "deployment.restart",
+      target: d.id,
+      data: { generation },
     });
   });
   return afterChange(opts);

@@ -104,6 +104,7 @@ export function registerDeploy(program: Command, env: Env) {
       );
       if (out.json) return out.data(running);
       out.line(`${running.name} is running.`);
-      out.table(running.instances, instanceColumns.slice(0, 4));
+      // where each instance runs and answers (and, for virtual machines, on which accelerator)
+      out.table(running.instances, instanceColumns.slice(0, 5));
     });
 }
