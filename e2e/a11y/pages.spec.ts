@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import AxeBuilder from "@axe-core/playwright";
 import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { goto } from "../support/app";
 import { insertHost, makeOperator } from "../support/db";
 import { createTenant, newUser, signUp } from "../support/users";
 
@@ -64,9 +65,9 @@ test.beforeAll(async ({ browser: b }) => {
 test.afterAll(async () => ctx.close());
 
 test("sign-in and sign-up", async () => {
-  await page.goto("/sign-in");
+  await goto(page, "/sign-in");
   await audit(page, "sign-in");
-  await page.goto("/sign-up");
+  await goto(page, "/sign-up");
   // Errors shown, so that their colours are checked too.
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page.getByLabel("Password")).toHaveAttribute("aria-invalid", "true");
@@ -83,7 +84,7 @@ test("new tenant", async () => {
 });
 
 test("deployments: empty, form with errors, list", async () => {
-  await page.goto(`/t/${tenantId}/deployments`);
+  await goto(page, `/t/${tenantId}/deployments`);
   await expect(page.getByText("npx berth deploy 127.0.0.1:5000/examples/hello --port 8080")).toBeVisible();
   await audit(page, "deployments-empty");
 
@@ -91,21 +92,37 @@ test("deployments: empty, form with errors, list", async () => {
   await page.getByLabel("Name").fill("Web App");
   await page.getByLabel("Image").fill("not an image");
   await page.getByLabel("Port").fill("99999");
+  await page.getByLabel("Memory (MiB)").fill("8");
+  await page.getByLabel("Volume").fill("data:/etc");
+  await page.getByLabel("Environment").fill("GREETING");
   await page.getByRole("button", { name: "Create deployment" }).click();
   await expect(page.getByLabel("Name")).toHaveAccessibleDescription(/lowercase letters, digits or dashes/);
   await expect(page.getByLabel("Image")).toHaveAccessibleDescription(/OCI image reference/);
   await expect(page.getByLabel("Port")).toHaveAccessibleDescription(/between 1 and 65535/);
+  await expect(page.getByLabel("Memory (MiB)")).toHaveAccessibleDescription(/16/);
+  await expect(page.getByLabel("Volume")).toHaveAccessibleDescription(/must not be \/, \/proc/i);
+  await expect(page.getByLabel("Environment")).toHaveAccessibleDescription(/line 1 must look like KEY=value/);
   await audit(page, "deployments-form-errors");
 
   await page.getByLabel("Name").fill("web");
   await page.getByLabel("Image").fill("127.0.0.1:5000/examples/hello:latest");
+  await page.getByLabel("Memory (MiB)").fill("256");
+  await page.getByLabel("Volume").fill("");
+  await page.getByLabel("Environment").fill("GREETING=hi");
   await page.getByLabel("Isolation").selectOption("microvm");
+  // volumes are mounted at level container only: the field goes with the other levels
+  await expect(page.getByLabel("Volume")).toHaveCount(0);
   await page.getByLabel("Port").fill("8080");
   await page.getByLabel("Replicas").fill("2");
   await page.getByRole("button", { name: "Create deployment" }).click();
   const row = page.getByRole("row", { name: /web/ });
   await expect(row).toContainText("microvm");
-  await expect(row).toContainText("2 pending");
+  // the stack's agent runs micro-VMs: they may already be placed and starting
+  await expect(row).toContainText(/2 (pending|scheduled|starting|running)/);
+  await expect(page.getByRole("meter", { name: "Instances used of the quota" })).toHaveAttribute(
+    "value",
+    "2",
+  );
   await audit(page, "deployments");
   await page.emulateMedia({ colorScheme: "dark" });
   await page.screenshot({ path: `${shots}deployments-dark.png` });
@@ -114,10 +131,54 @@ test("deployments: empty, form with errors, list", async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: `${shots}deployments-phone.png`, fullPage: true });
   await page.setViewportSize({ width: 1280, height: 800 });
+  // its VMs would hold the stack's only host (2 cores) while the deploy journeys run
+  await row.getByRole("button", { name: "Delete web" }).click();
+  await page.getByRole("button", { name: "Delete deployment" }).click();
+  await expect(page.getByRole("row", { name: /web/ })).toHaveCount(0);
+});
+
+test("deployment page: instances, update form with errors, rollout, history, events, logs", async () => {
+  await goto(page, `/t/${tenantId}/deployments`);
+  await page.getByRole("button", { name: "New deployment" }).click();
+  await page.getByLabel("Name").fill("api");
+  await page.getByLabel("Image").fill("127.0.0.1:5000/examples/hello:latest");
+  await page.getByLabel("Isolation").selectOption("container");
+  await page.getByRole("button", { name: "Create deployment" }).click();
+  await page.getByRole("link", { name: "api", exact: true }).click();
+  const instances = page.getByRole("table", { name: "Instances of api" });
+  await expect(instances.getByRole("row").nth(1)).toContainText("running", { timeout: 90_000 });
+
+  // the update form's messages are the API's zod messages, announced as the fields' descriptions
+  await page.getByRole("button", { name: "Change image or settings" }).click();
+  await page.getByLabel("Image").fill("Not An Image");
+  await page.getByLabel("Memory (MiB)").fill("8");
+  await page.getByLabel("Environment").fill("no equals sign");
+  await page.getByRole("button", { name: "Roll out" }).click();
+  await expect(page.getByLabel("Environment")).toHaveAccessibleDescription(/line 1 must look like KEY=value/);
+  await page.getByLabel("Environment").fill("MODE=a11y");
+  await page.getByRole("button", { name: "Roll out" }).click();
+  await expect(page.getByLabel("Image")).toHaveAccessibleDescription(/OCI image reference/);
+  await expect(page.getByLabel("Memory (MiB)")).toHaveAccessibleDescription(/16/);
+  await audit(page, "deployment-update-errors");
+
+  await page.getByLabel("Image").fill("127.0.0.1:5000/examples/hello:latest");
+  await page.getByLabel("Memory (MiB)").fill("128");
+  await page.getByRole("button", { name: "Roll out" }).click();
+  await expect(page.getByRole("table", { name: "Generations of api" }).getByRole("row")).toHaveCount(3);
+  await expect(page.getByText("Generation 2: 1 of 1 running")).toBeVisible({ timeout: 90_000 });
+  await expect(page.getByRole("list", { name: "Events" })).toContainText("Updated env, memoryMiB");
+  await audit(page, "deployment");
+  await fitsPhone(page);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `${shots}deployment-phone.png`, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByRole("button", { name: "Delete api" }).click();
+  await page.getByRole("button", { name: "Delete deployment" }).click();
+  await expect(page.getByText("No deployments yet")).toBeVisible();
 });
 
 test("members", async () => {
-  await page.goto(`/t/${tenantId}/members`);
+  await goto(page, `/t/${tenantId}/members`);
   await page.getByLabel("Email address").fill("grace@example.test");
   await page.getByRole("button", { name: "Send invitation" }).click();
   await expect(page.getByRole("textbox", { name: "Invite link" })).toBeVisible();
@@ -126,7 +187,7 @@ test("members", async () => {
 });
 
 test("tokens", async () => {
-  await page.goto(`/t/${tenantId}/tokens`);
+  await goto(page, `/t/${tenantId}/tokens`);
   await page.getByLabel("Token name").fill("CI deploys");
   await page.getByRole("button", { name: "Create token" }).click();
   await expect(page.getByRole("textbox", { name: "New API token" })).toBeVisible();
@@ -135,7 +196,7 @@ test("tokens", async () => {
 });
 
 test("API docs", async () => {
-  await page.goto("/docs/api");
+  await goto(page, "/docs/api");
   await expect(page.getByRole("heading", { name: "API reference" })).toBeVisible();
   await expect(page.getByRole("link", { name: "/api/v1/openapi.json" })).toBeVisible();
   await expect(page.getByRole("heading", { name: "/tenants/{tenantId}/tokens" }).first()).toBeVisible();
@@ -149,7 +210,7 @@ test("operator hosts: the stack's own agent, then more hosts", async () => {
   const operator = newUser("Otto Operator");
   await signUp(op, operator);
   await makeOperator(operator.email);
-  await op.goto("/operator/hosts");
+  await goto(op, "/operator/hosts");
   await expect(
     op.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Hosts" }),
   ).toBeVisible();
@@ -166,9 +227,35 @@ test("operator hosts: the stack's own agent, then more hosts", async () => {
   await opCtx.close();
 
   // Everyone else is told the page is not for them, and has no link to it.
-  await page.goto("/operator/hosts");
+  await goto(page, "/operator/hosts");
   await expect(page.getByText("Platform operators only")).toBeVisible();
   await expect(
     page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Hosts" }),
   ).toHaveCount(0);
+});
+
+test("operator pages: tenants with the policy dialog, audit log, queues", async () => {
+  const opCtx = await browser.newContext();
+  const op = await opCtx.newPage();
+  const operator = newUser("Opal Operator");
+  await signUp(op, operator);
+  await makeOperator(operator.email);
+  await createTenant(op, "Opal Ops");
+  await goto(op, "/operator/tenants");
+  await expect(op.getByRole("row", { name: /Opal Ops/ })).toBeVisible();
+  await audit(op, "operator-tenants");
+  await fitsPhone(op);
+  await op.getByRole("button", { name: "Edit policy of Opal Ops" }).click();
+  await expect(op.getByRole("dialog", { name: "Policy of Opal Ops" })).toBeVisible();
+  await audit(op, "operator-tenant-policy", { fullPage: false });
+  await op.keyboard.press("Escape");
+  await goto(op, "/operator/audit");
+  await expect(op.getByRole("table", { name: "Audit log" })).toContainText("tenant.create");
+  await audit(op, "operator-audit");
+  await fitsPhone(op);
+  await goto(op, "/operator/queues");
+  await expect(op.getByRole("row", { name: /Placement/ })).toBeVisible();
+  await audit(op, "operator-queues");
+  await fitsPhone(op);
+  await opCtx.close();
 });

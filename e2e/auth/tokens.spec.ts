@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { goto } from "../support/app";
 import { createTenant, newUser, signUp } from "../support/users";
 
 test("sign up, create a tenant, create an API token, see it listed, revoke it", async ({ page, request }) => {
@@ -69,7 +70,7 @@ test("sign up, create a tenant, create an API token, see it listed, revoke it", 
 });
 
 test("signed-out visitors are sent to sign in and brought back", async ({ page }) => {
-  await page.goto("/t/00000000-0000-4000-8000-000000000000/tokens");
+  await goto(page, "/t/00000000-0000-4000-8000-000000000000/tokens");
   await expect(page).toHaveURL(/\/sign-in\?next=%2Ft%2F/);
   await expect(page.getByRole("heading", { name: "Sign in to Berth" })).toBeVisible();
   await page.getByLabel("Email").fill("nobody@example.test");

@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, type Page, test } from "@playwright/test";
 import { runOnFakeHost, shipLine } from "../support/agent";
+import { goto } from "../support/app";
 import { createTenant, newUser, signUp } from "../support/users";
 
 // See a11y/pages.spec.ts: the two Page types differ only in methods axe never calls.
@@ -28,7 +29,7 @@ test("a deployment's page shows its instances' logs live, and passes axe", async
   await shipLine(hostId, first, "listening on :8080");
   await shipLine(hostId, second, "listening on :8080 too");
 
-  await page.goto(`/t/${tenantId}/deployments`);
+  await goto(page, `/t/${tenantId}/deployments`);
   await page.getByRole("link", { name: "chatty" }).click();
   await expect(page.getByRole("heading", { name: "chatty", level: 1 })).toBeVisible();
   const log = page.getByRole("log", { name: "Logs" });

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { expect, type Page } from "@playwright/test";
+import { appReady, goto } from "./app";
 
 export type TestUser = { name: string; email: string; password: string };
 
@@ -15,18 +16,21 @@ export function newUser(name: string): TestUser {
 
 /** Fills the sign-up form on the current page (or opens /sign-up) and waits to leave it. */
 export async function signUp(page: Page, user: TestUser, { open = true } = {}) {
-  if (open) await page.goto("/sign-up");
+  if (open) await goto(page, "/sign-up");
   await expect(page.getByRole("heading", { name: "Create your account" })).toBeVisible();
   await page.getByLabel("Name").fill(user.name);
   await page.getByLabel("Email").fill(user.email);
   await page.getByLabel("Password").fill(user.password);
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).not.toHaveURL(/\/sign-up/);
+  // the form sends the browser on with a full page load
+  await appReady(page);
 }
 
 /** Creates a tenant from /tenants/new and returns its id, read from the page it lands on. */
 export async function createTenant(page: Page, name: string): Promise<string> {
-  if (!page.url().endsWith("/tenants/new")) await page.goto("/tenants/new");
+  if (!page.url().endsWith("/tenants/new")) await goto(page, "/tenants/new");
+  else await appReady(page);
   await page.getByLabel("Tenant name").fill(name);
   await page.getByRole("button", { name: "Create tenant" }).click();
   await expect(page).toHaveURL(/\/t\/[0-9a-f-]{36}\/deployments$/);

@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { goto } from "../support/app";
 import { createTenant, newUser, signUp } from "../support/users";
 
 test("an owner invites a member, who signs up, accepts and sees the tenant", async ({ browser }) => {
@@ -24,7 +25,7 @@ test("an owner invites a member, who signs up, accepts and sees the tenant", asy
   // The invitee opens the link signed out, creates an account and comes back to accept.
   const inviteeCtx = await browser.newContext();
   const invitee = await inviteeCtx.newPage();
-  await invitee.goto(link.pathname);
+  await goto(invitee, link.pathname);
   await expect(invitee.getByRole("heading", { name: /invited to a tenant/ })).toBeVisible();
   await invitee.getByRole("link", { name: "Create an account" }).click();
   await signUp(invitee, inviteeUser, { open: false });
@@ -44,7 +45,7 @@ test("an owner invites a member, who signs up, accepts and sees the tenant", asy
   await owner.reload();
   await expect(owner.getByRole("combobox", { name: "Role of Ivan Invitee" })).toHaveValue("admin");
   await expect(owner.getByText("No open invitations.")).toBeVisible();
-  await invitee.goto(link.pathname);
+  await goto(invitee, link.pathname);
   await invitee.getByRole("button", { name: "Accept invitation" }).click();
   await expect(invitee.getByRole("main").getByRole("alert")).toContainText(
     /unknown, used, revoked or expired/,
@@ -65,7 +66,7 @@ test("an invitation for another address is refused with a reason", async ({ brow
   const link = new URL(await owner.getByRole("textbox", { name: "Invite link" }).inputValue());
 
   // Signed in as the owner, who is not the addressee.
-  await owner.goto(link.pathname);
+  await goto(owner, link.pathname);
   await owner.getByRole("button", { name: "Accept invitation" }).click();
   await expect(owner.getByRole("main").getByRole("alert")).toContainText(
     /this invitation is for someone\.else@example\.test/i,

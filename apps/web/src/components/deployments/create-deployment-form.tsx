@@ -1,8 +1,9 @@
 "use client";
 import { deploymentSpec, type IsolationLevel } from "@berth/contracts";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useId, useState } from "react";
 import { z } from "zod";
+import { parseEnvText } from "@/lib/env-text";
 import { type FieldErrors, serverErrors, zodFieldErrors } from "@/lib/errors";
 import { useTRPC } from "@/trpc/client";
 import { useTenant } from "../tenants/tenant-context";
@@ -10,10 +11,26 @@ import { Alert } from "../ui/alert";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardFooter, CardHeader } from "../ui/card";
 import { Field } from "../ui/field";
-import { Input, Select } from "../ui/input";
+import { Input, Select, Textarea } from "../ui/input";
 import { useToast } from "../ui/toast";
 
-type Fields = "name" | "image" | "isolation" | "port" | "replicas";
+type Fields =
+  | "name"
+  | "image"
+  | "isolation"
+  | "port"
+  | "replicas"
+  | "cpuMillis"
+  | "memoryMiB"
+  | "env"
+  | "volumes";
+
+// Suggested beside the tenant's recent images: the registry's examples, by the kind each level runs.
+const examples: Record<IsolationLevel, string> = {
+  container: "127.0.0.1:5000/examples/hello:latest",
+  microvm: "127.0.0.1:5000/examples/hello:latest",
+  unikernel: "127.0.0.1:5000/examples/hello-unikernel:latest",
+};
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -25,13 +42,29 @@ const wholeNumber = (min: number, max: number) =>
       z.number().min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`),
     );
 
-// Name, image and isolation use the API's own schema and messages; the numbers arrive as text.
+const spec = deploymentSpec.shape;
+const asNumber = (s: z.ZodType<number, number>) =>
+  z.string().trim().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(s);
+
+// The API's own schema and messages for every field; the numbers arrive as text.
 const schema = deploymentSpec.pick({ name: true, image: true, isolation: true }).extend({
   port: z.union([z.literal(""), wholeNumber(1, 65535)]),
   replicas: wholeNumber(0, 100),
+  cpuMillis: asNumber(spec.cpuMillis.unwrap()),
+  memoryMiB: asNumber(spec.memoryMiB.unwrap()),
+  env: spec.env.unwrap(),
+  volumes: spec.volumes.unwrap(),
 });
 
-export function CreateDeploymentForm({ onDone }: { onDone: () => void }) {
+/** "name:/path" (or empty): one volume, the common case; the API and CLI take several. */
+function parseVolume(text: string) {
+  const t = text.trim();
+  if (!t) return [];
+  const [name = "", ...rest] = t.split(":");
+  return [{ name, mountPath: rest.join(":"), readOnly: false }];
+}
+
+export function CreateDeploymentForm({ onDone, recent = [] }: { onDone: () => void; recent?: string[] }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const toast = useToast();
@@ -42,31 +75,54 @@ export function CreateDeploymentForm({ onDone }: { onDone: () => void }) {
     isolation: tenant.isolation.default as IsolationLevel,
     port: "8080",
     replicas: "1",
+    cpuMillis: "500",
+    memoryMiB: "256",
+    env: "",
+    volume: "",
   });
+  const suggestions = [...new Set([...recent, examples[values.isolation]])];
+  const listId = useId();
   const [errors, setErrors] = useState<FieldErrors<Fields>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const create = useMutation(trpc.deployments.create.mutationOptions());
-  const set = (k: Fields) => (e: { target: { value: string } }) =>
+  const set = (k: Fields | "volume") => (e: { target: { value: string } }) =>
     setValues({ ...values, [k]: e.target.value });
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setFormError(null);
-    const parsed = schema.safeParse(values);
-    if (!parsed.success) return setErrors(zodFieldErrors(parsed.error));
+    const env = parseEnvText(values.env);
+    const volumes = values.isolation === "container" ? parseVolume(values.volume) : [];
+    // the schema is strict (as the API's): the raw volume text is not one of its keys
+    const { volume: _, ...fields } = values;
+    const parsed = schema.safeParse({ ...fields, env: env.env, volumes });
+    // every message at once: the env text's own, then the schema's for the other fields
+    const errs: FieldErrors<Fields> = parsed.success ? {} : zodFieldErrors(parsed.error);
+    if (env.error) errs.env = `Environment: ${env.error}`;
+    if (!parsed.success || env.error) return setErrors(errs);
     setErrors({});
-    const { port, ...spec } = parsed.data;
+    const { port, ...rest } = parsed.data;
     try {
       const d = await create.mutateAsync({
         tenantId: tenant.id,
-        ...spec,
+        ...rest,
         ports: port === "" ? [] : [{ port, protocol: "tcp" }],
       });
       await qc.invalidateQueries({ queryKey: trpc.deployments.list.queryKey({ tenantId: tenant.id }) });
       toast(`Deployment ${d.name} created`);
       onDone();
     } catch (err) {
-      const s = serverErrors(err, ["name", "image", "isolation", "replicas", "ports"] as const);
+      const s = serverErrors(err, [
+        "name",
+        "image",
+        "isolation",
+        "replicas",
+        "ports",
+        "cpuMillis",
+        "memoryMiB",
+        "env",
+        "volumes",
+      ] as const);
       const { ports, ...rest } = s.fields;
       setErrors({ ...rest, port: ports });
       setFormError(s.form);
@@ -108,6 +164,7 @@ export function CreateDeploymentForm({ onDone }: { onDone: () => void }) {
                 value={values.image}
                 onChange={set("image")}
                 placeholder="127.0.0.1:5000/examples/hello"
+                list={listId}
                 spellCheck={false}
                 autoCapitalize="none"
                 className="font-mono"
@@ -133,6 +190,57 @@ export function CreateDeploymentForm({ onDone }: { onDone: () => void }) {
               {(p) => <Input {...p} inputMode="numeric" value={values.replicas} onChange={set("replicas")} />}
             </Field>
           </div>
+          <div className="grid grid-cols-2 gap-4">
+            <Field label="CPU (millicores)" error={errors.cpuMillis} hint="1000 is one core.">
+              {(p) => (
+                <Input {...p} inputMode="numeric" value={values.cpuMillis} onChange={set("cpuMillis")} />
+              )}
+            </Field>
+            <Field label="Memory (MiB)" error={errors.memoryMiB}>
+              {(p) => (
+                <Input {...p} inputMode="numeric" value={values.memoryMiB} onChange={set("memoryMiB")} />
+              )}
+            </Field>
+          </div>
+          {values.isolation === "container" ? (
+            <Field label="Volume" error={errors.volumes} hint="Optional: name:/path, created on first use.">
+              {(p) => (
+                <Input
+                  {...p}
+                  value={values.volume}
+                  onChange={set("volume")}
+                  placeholder="data:/data"
+                  spellCheck={false}
+                  autoCapitalize="none"
+                  className="font-mono"
+                />
+              )}
+            </Field>
+          ) : null}
+          <Field
+            label="Environment"
+            error={errors.env}
+            hint="One KEY=value a line; values are stored with the deployment, not as secrets."
+            className="sm:col-span-2"
+          >
+            {(p) => (
+              <Textarea
+                {...p}
+                rows={2}
+                value={values.env}
+                onChange={set("env")}
+                spellCheck={false}
+                autoCapitalize="none"
+                placeholder="GREETING=hello"
+                className="font-mono"
+              />
+            )}
+          </Field>
+          <datalist id={listId}>
+            {suggestions.map((i) => (
+              <option key={i} value={i} />
+            ))}
+          </datalist>
         </CardBody>
         <CardFooter>
           <Button variant="secondary" onClick={onDone}>

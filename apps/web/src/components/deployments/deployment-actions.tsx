@@ -3,7 +3,7 @@ import type { DeploymentDto } from "@berth/contracts";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
-import { serverErrors } from "@/lib/errors";
+import { errorMessage, serverErrors } from "@/lib/errors";
 import { useTRPC } from "@/trpc/client";
 import { Button } from "../ui/button";
 import { Card, CardHeader } from "../ui/card";
@@ -12,7 +12,7 @@ import { Field } from "../ui/field";
 import { Input } from "../ui/input";
 import { useToast } from "../ui/toast";
 
-/** Scale, stop or start, and delete one deployment: what a member may change without a new revision. */
+/** Scale, restart, stop or start, and delete one deployment (a restart is a rolling new generation). */
 export function DeploymentActions({ deployment: d }: { deployment: DeploymentDto }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -25,6 +25,7 @@ export function DeploymentActions({ deployment: d }: { deployment: DeploymentDto
   const stop = useMutation(trpc.deployments.stop.mutationOptions());
   const start = useMutation(trpc.deployments.start.mutationOptions());
   const remove = useMutation(trpc.deployments.delete.mutationOptions());
+  const restart = useMutation(trpc.deployments.restart.mutationOptions());
 
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.deployments.get.queryKey(ref) });
 
@@ -47,9 +48,23 @@ export function DeploymentActions({ deployment: d }: { deployment: DeploymentDto
   }
 
   async function toggle() {
-    await (d.desiredState === "running" ? stop : start).mutateAsync(ref);
-    await refresh();
-    toast(d.desiredState === "running" ? `${d.name} is stopping` : `${d.name} is starting`);
+    try {
+      await (d.desiredState === "running" ? stop : start).mutateAsync(ref);
+      await refresh();
+      toast(d.desiredState === "running" ? `${d.name} is stopping` : `${d.name} is starting`);
+    } catch (err) {
+      toast(errorMessage(err), "error");
+    }
+  }
+
+  async function onRestart() {
+    try {
+      const next = await restart.mutateAsync(ref);
+      await refresh();
+      toast(`Restarting ${d.name}: generation ${next.generation}, one instance at a time`);
+    } catch (err) {
+      toast(`Could not restart ${d.name}: ${errorMessage(err)}`, "error");
+    }
   }
 
   return (
@@ -71,6 +86,14 @@ export function DeploymentActions({ deployment: d }: { deployment: DeploymentDto
             {scale.isPending ? "Scaling…" : "Scale"}
           </Button>
         </form>
+        <Button
+          variant="secondary"
+          onClick={onRestart}
+          pending={restart.isPending}
+          disabled={d.desiredState !== "running"}
+        >
+          Restart
+        </Button>
         <Button variant="secondary" onClick={toggle} disabled={stop.isPending || start.isPending}>
           {d.desiredState === "running" ? "Stop" : "Start"}
         </Button>

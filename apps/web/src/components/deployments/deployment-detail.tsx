@@ -12,9 +12,14 @@ import { QueryError } from "../ui/query-error";
 import { LoadingRows } from "../ui/skeleton";
 import { Table, TBody, Td, THead, Th, Tr } from "../ui/table";
 import { DeploymentActions } from "./deployment-actions";
+import { EventsTimeline } from "./events-timeline";
 import { MetricsCells, MetricsHeaders } from "./instance-metrics";
 import { stateTone } from "./instance-states";
 import { LogPanel } from "./log-panel";
+import { Revisions } from "./revisions";
+import { RolloutProgress, visibleInstances } from "./rollout-progress";
+import { useMetricsHistory } from "./sparkline";
+import { UpdateForm } from "./update-form";
 
 /** One deployment: what runs, its instances (polled, as on the list) and its live logs. */
 export function DeploymentDetail({ deploymentId }: { deploymentId: string }) {
@@ -62,51 +67,73 @@ export function DeploymentDetail({ deploymentId }: { deploymentId: string }) {
       />
       <div className="grid gap-6">
         <Card>
-          <CardHeader
-            title="Instances"
-            description={`${d.instances.length} of ${d.replicas} wanted · generation ${d.generation}`}
-          />
+          <CardHeader title="Instances" description={`${d.replicas} wanted`} />
+          <RolloutProgress deployment={d} />
           <InstancesTable deployment={d} />
         </Card>
         {tenant.can("member") ? <DeploymentActions deployment={d} /> : null}
         <LogPanel deployment={d} />
+        {tenant.can("member") ? <UpdateForm deployment={d} /> : null}
+        <div className="grid gap-6 2xl:grid-cols-2">
+          <Revisions deployment={d} />
+          <EventsTimeline deployment={d} />
+        </div>
       </div>
     </>
   );
 }
 
 function InstancesTable({ deployment }: { deployment: DeploymentDto }) {
-  if (deployment.instances.length === 0)
+  const rows = visibleInstances(deployment);
+  const history = useMetricsHistory(deployment);
+  const replaced = deployment.instances.length - rows.length;
+  if (rows.length === 0)
     return <p className="px-5 py-4 text-sm text-muted-foreground">No instances: scaled to zero.</p>;
   return (
-    <Table label={`Instances of ${deployment.name}`}>
-      <THead>
-        <Tr>
-          <Th>#</Th>
-          <Th>State</Th>
-          <Th>Endpoints</Th>
-          <MetricsHeaders />
-          <Th>Reason</Th>
-        </Tr>
-      </THead>
-      <TBody>
-        {deployment.instances.map((i) => (
-          <Tr key={i.id}>
-            <Td className="tabular-nums">{i.ordinal}</Td>
-            <Td>
-              <Badge tone={stateTone[i.state]}>{i.state}</Badge>
-            </Td>
-            <Td className="font-mono text-xs">
-              {i.endpoints.length ? <Endpoints endpoints={i.endpoints} ordinal={i.ordinal} /> : "—"}
-            </Td>
-            <MetricsCells metrics={i.metrics} />
-            <Td className="max-w-xs truncate text-muted-foreground" title={i.reason ?? undefined}>
-              {i.reason ?? "—"}
-            </Td>
+    <>
+      <Table label={`Instances of ${deployment.name}`}>
+        <THead>
+          <Tr>
+            <Th>#</Th>
+            <Th>
+              <abbr title="generation">Gen.</abbr>
+            </Th>
+            <Th>State</Th>
+            <Th>Endpoints</Th>
+            <MetricsHeaders />
+            <Th>Reason</Th>
           </Tr>
-        ))}
-      </TBody>
-    </Table>
+        </THead>
+        <TBody>
+          {rows.map((i) => (
+            <Tr key={i.id}>
+              <Td className="tabular-nums">{i.ordinal}</Td>
+              <Td className="tabular-nums">{i.generation}</Td>
+              <Td>
+                <Badge tone={stateTone[i.state]}>{i.state}</Badge>
+                {i.accelerator ? (
+                  <span className="ml-1 text-xs text-muted-foreground" title="the guest's accelerator">
+                    {i.accelerator}
+                  </span>
+                ) : null}
+              </Td>
+              <Td className="font-mono text-xs">
+                {i.endpoints.length ? <Endpoints endpoints={i.endpoints} ordinal={i.ordinal} /> : "—"}
+              </Td>
+              <MetricsCells metrics={i.metrics} history={history.get(i.id)} />
+              <Td className="max-w-xs truncate text-muted-foreground" title={i.reason ?? undefined}>
+                {i.reason ?? "—"}
+              </Td>
+            </Tr>
+          ))}
+        </TBody>
+      </Table>
+      {replaced > 0 ? (
+        <p className="border-t border-border px-5 py-2 text-xs text-muted-foreground">
+          {replaced} ended {replaced === 1 ? "instance" : "instances"} of earlier generations not shown.
+        </p>
+      ) : null}
+    </>
   );
 }
 

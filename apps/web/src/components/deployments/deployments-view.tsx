@@ -19,6 +19,7 @@ import { useToast } from "../ui/toast";
 import { CliHint } from "./cli-hint";
 import { CreateDeploymentForm } from "./create-deployment-form";
 import { InstanceStates } from "./instance-states";
+import { QuotaUsage } from "./quota-usage";
 
 export function DeploymentsView() {
   const trpc = useTRPC();
@@ -41,7 +42,13 @@ export function DeploymentsView() {
         description={`Workloads of ${tenant.name} and the state of their instances.`}
         actions={newButton}
       />
-      {creating ? <CreateDeploymentForm onDone={() => setCreating(false)} /> : null}
+      {list.data ? <QuotaUsage tenant={tenant} deployments={list.data} /> : null}
+      {creating ? (
+        <CreateDeploymentForm
+          onDone={() => setCreating(false)}
+          recent={list.data?.map((d) => d.image) ?? []}
+        />
+      ) : null}
       <Card>
         {list.isPending ? (
           <LoadingRows label="deployments" />

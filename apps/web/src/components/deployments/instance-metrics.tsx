@@ -1,6 +1,7 @@
 import type { DeploymentDto } from "@berth/contracts";
 import { formatBytes, formatRelative } from "@/lib/format";
 import { Td, Th } from "../ui/table";
+import { type Sample, Sparkline } from "./sparkline";
 
 type Metrics = DeploymentDto["instances"][number]["metrics"];
 
@@ -31,15 +32,27 @@ function Value({ text, sampledAt }: { text: string | null; sampledAt?: string })
 
 const usage = (used: string, limit: string | null) => (limit === null ? used : `${used} / ${limit}`);
 
-export function MetricsCells({ metrics: m }: { metrics: Metrics }) {
+export function MetricsCells({ metrics: m, history = [] }: { metrics: Metrics; history?: Sample[] }) {
+  const cpu = history.flatMap((h) => (h.cpu === null ? [] : [h.cpu]));
+  const mem = history.map((h) => h.memory);
   const cell = "whitespace-nowrap text-right tabular-nums";
   const at = m?.sampledAt;
   return (
     <>
       <Td className={cell}>
+        <Sparkline
+          values={cpu}
+          floor={5}
+          label={`CPU over the last ${cpu.length} samples, up to ${Math.max(...cpu).toFixed(1)} %`}
+        />{" "}
         <Value text={m?.cpuPercent != null ? `${m.cpuPercent.toFixed(1)} %` : null} sampledAt={at} />
       </Td>
       <Td className={cell}>
+        <Sparkline
+          values={mem}
+          floor={1 << 20}
+          label={`Memory over the last ${mem.length} samples, up to ${formatBytes(Math.max(...mem))}`}
+        />{" "}
         <Value
           text={
             m

@@ -1,9 +1,12 @@
 "use client";
 import type { DeploymentDto, LogLineDto } from "@berth/contracts";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
+import { errorMessage } from "@/lib/errors";
 import { Badge, type BadgeTone } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Card, CardHeader } from "../ui/card";
+import { Checkbox, Input } from "../ui/input";
+import { useToast } from "../ui/toast";
 
 /** Lines kept in the page; older ones scroll out (the API keeps ~5,000 per instance). */
 const KEEP = 2000;
@@ -29,7 +32,10 @@ export function LogPanel({ deployment }: { deployment: DeploymentDto }) {
   const [status, setStatus] = useState<Status>("connecting");
   const [ended, setEnded] = useState<string | null>(null);
   const [stick, setStick] = useState(true);
+  const [filter, setFilter] = useState("");
   const box = useRef<HTMLDivElement>(null);
+  const toast = useToast();
+  const ids = useId();
   const { tenantId, id } = deployment;
 
   useEffect(() => {
@@ -69,13 +75,37 @@ export function LogPanel({ deployment }: { deployment: DeploymentDto }) {
     };
   }, [tenantId, id]);
 
+  const needle = filter.trim().toLowerCase();
+  const shown = needle ? lines.filter((l) => l.line.toLowerCase().includes(needle)) : lines;
+
   useEffect(() => {
     const el = box.current;
-    if (el && stick && lines.length) el.scrollTop = el.scrollHeight;
-  }, [lines, stick]);
+    if (el && stick && shown.length) el.scrollTop = el.scrollHeight;
+  }, [shown, stick]);
 
   const ordinal = new Map(deployment.instances.map((i) => [i.id, i.ordinal]));
   const [label, tone] = statusText[status];
+
+  // The download asks the API for up to 10,000 lines, more than the page keeps.
+  async function download() {
+    try {
+      const res = await fetch(`/api/v1/tenants/${tenantId}/deployments/${id}/logs?tail=10000`, {
+        credentials: "include",
+      });
+      if (!res.ok) throw new Error(`the server answered ${res.status}`);
+      const body = (await res.json()) as { lines: LogLineDto[] };
+      const text = body.lines
+        .map((l) => `${l.ts} #${ordinal.get(l.instanceId) ?? l.instanceId} ${l.line}`)
+        .join("\n");
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(new Blob([`${text}\n`], { type: "text/plain" }));
+      a.download = `${deployment.name}-logs.txt`;
+      a.click();
+      URL.revokeObjectURL(a.href);
+    } catch (err) {
+      toast(`Could not download the logs: ${errorMessage(err)}`, "error");
+    }
+  }
   return (
     <Card>
       <CardHeader
@@ -89,10 +119,34 @@ export function LogPanel({ deployment }: { deployment: DeploymentDto }) {
                 Jump to latest
               </Button>
             ) : null}
+            <Button variant="secondary" size="sm" onClick={download}>
+              Download
+            </Button>
             <Badge tone={tone}>{label}</Badge>
           </>
         }
       />
+      <div className="flex flex-wrap items-center gap-x-4 gap-y-2 px-5 py-3">
+        <label htmlFor={`${ids}-filter`} className="sr-only">
+          Filter log lines
+        </label>
+        <Input
+          id={`${ids}-filter`}
+          type="search"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+          placeholder="Filter lines"
+          className="max-w-xs"
+          aria-describedby={`${ids}-count`}
+        />
+        <label htmlFor={`${ids}-follow`} className="flex items-center gap-2 text-sm">
+          <Checkbox id={`${ids}-follow`} checked={stick} onChange={(e) => setStick(e.target.checked)} />
+          Follow
+        </label>
+        <p id={`${ids}-count`} className="text-xs text-muted-foreground tabular-nums">
+          {needle ? `${shown.length} of ${lines.length} lines match` : `${lines.length} lines`}
+        </p>
+      </div>
       {ended ? <p className="px-5 pt-3 text-sm text-muted-foreground">The stream ended: {ended}</p> : null}
       <div
         ref={box}
@@ -106,9 +160,12 @@ export function LogPanel({ deployment }: { deployment: DeploymentDto }) {
           const el = e.currentTarget;
           setStick(el.scrollHeight - el.scrollTop - el.clientHeight < 24);
         }}
-        className="h-96 overflow-auto rounded-b-lg bg-zinc-950 px-4 py-3 font-mono text-xs leading-5 text-zinc-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-ring"
+        // relative: the lines' sr-only labels are positioned absolutely; without it they would lengthen the page
+        className="relative h-96 overflow-auto rounded-b-lg bg-zinc-950 px-4 py-3 font-mono text-xs leading-5 text-zinc-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-ring"
       >
-        {lines.length === 0 ? (
+        {shown.length === 0 && needle && lines.length ? (
+          <p className="text-zinc-400">No line contains “{filter.trim()}”.</p>
+        ) : lines.length === 0 ? (
           <p className="text-zinc-400">
             {status === "live"
               ? "No output yet. New lines appear here as the instances write them."
@@ -116,7 +173,7 @@ export function LogPanel({ deployment }: { deployment: DeploymentDto }) {
           </p>
         ) : (
           <ol>
-            {lines.map((l) => (
+            {shown.map((l) => (
               <li key={`${l.instanceId}/${l.id}`} className="flex gap-3 whitespace-pre-wrap break-all">
                 <time dateTime={l.ts} className="shrink-0 select-none text-zinc-400">
                   {timeFmt.format(new Date(l.ts))}

@@ -1,17 +1,17 @@
 "use client";
 import type { hostDto } from "@berth/contracts";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import type { z } from "zod";
 import { formatCpu, formatDate, formatMemory, formatRelative } from "@/lib/format";
 import { useTRPC } from "@/trpc/client";
 import { Badge, type BadgeTone } from "../ui/badge";
-import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { EmptyState } from "../ui/empty-state";
 import { QueryError } from "../ui/query-error";
 import { LoadingRows } from "../ui/skeleton";
 import { Table, TBody, Td, THead, Th, Tr } from "../ui/table";
-import { useToast } from "../ui/toast";
+import { HostActions } from "./host-actions";
+import { CapacityBar, DrainProgress } from "./meters";
 
 type Host = z.infer<typeof hostDto>;
 
@@ -24,8 +24,12 @@ const statusTone: Record<Host["status"], BadgeTone> = {
 
 export function HostsView() {
   const trpc = useTRPC();
-  // Heartbeats arrive every few seconds; a slower poll is enough to see a host go down.
-  const list = useQuery({ ...trpc.hosts.list.queryOptions(), refetchInterval: 10_000 });
+  // Heartbeats arrive every few seconds; a slower poll is enough to see a host go down. While a
+  // drain moves instances, a faster one shows its progress as it happens.
+  const list = useQuery({
+    ...trpc.hosts.list.queryOptions(),
+    refetchInterval: (q) => (q.state.data?.some((h) => h.drain && h.drain.remaining > 0) ? 2000 : 10_000),
+  });
 
   return (
     <Card>
@@ -47,16 +51,15 @@ export function HostsView() {
 }
 
 function HostsTable({ hosts }: { hosts: Host[] }) {
+  // Five columns, so the actions fit a laptop's 1280 px without scrolling sideways; the
+  // details stack inside their cells, and on a phone the table scrolls inside its card.
   return (
     <Table label="Hosts">
       <THead>
         <Tr>
           <Th>Host</Th>
-          <Th>Status</Th>
-          <Th>Capacity</Th>
-          <Th className="text-right">Instances</Th>
-          <Th>Isolation levels</Th>
-          <Th>Accelerator</Th>
+          <Th>Reserved of capacity</Th>
+          <Th>Isolation</Th>
           <Th>Last heartbeat</Th>
           <Th>
             <span className="sr-only">Actions</span>
@@ -65,32 +68,58 @@ function HostsTable({ hosts }: { hosts: Host[] }) {
       </THead>
       <TBody>
         {hosts.map((h) => (
-          <Tr key={h.id}>
-            <Td>
+          <Tr key={h.id} className="align-top">
+            <Td className="min-w-48">
               <div className="font-medium">{h.name}</div>
               <div className="font-mono text-xs text-muted-foreground">{h.address}</div>
-            </Td>
-            <Td>
-              <div className="flex flex-wrap gap-1">
+              <div className="mt-1.5 flex flex-wrap gap-1">
                 <Badge tone={statusTone[h.status]}>{h.status}</Badge>
                 {h.cordoned ? <Badge tone="warning">cordoned</Badge> : null}
-                {h.draining ? <Badge tone="warning">draining</Badge> : null}
+                {h.draining ? <Badge tone="info">draining</Badge> : null}
+              </div>
+              {h.drain ? (
+                <DrainProgress hostName={h.name} moved={h.drain.moved} remaining={h.drain.remaining} />
+              ) : null}
+            </Td>
+            <Td className="min-w-56">
+              <div className="grid gap-2">
+                <CapacityBar
+                  label="CPU"
+                  used={h.reserved.cpuMillis}
+                  total={h.capacity.cpuMillis}
+                  format={formatCpu}
+                />
+                <CapacityBar
+                  label="Memory"
+                  used={h.reserved.memoryMiB}
+                  total={h.capacity.memoryMiB}
+                  format={formatMemory}
+                />
+                <CapacityBar
+                  label="Instances"
+                  used={h.instanceCount}
+                  total={h.capacity.maxInstances}
+                  format={String}
+                />
               </div>
             </Td>
-            <Td className="whitespace-nowrap">
-              {formatCpu(h.capacity.cpuMillis)} · {formatMemory(h.capacity.memoryMiB)}
-            </Td>
-            <Td className="text-right tabular-nums">
-              {h.instanceCount} / {h.capacity.maxInstances}
-            </Td>
-            <Td>
+            <Td className="min-w-40">
               <div className="flex flex-wrap gap-1">
-                {h.isolationLevels.map((l) => (
-                  <Badge key={l}>{l}</Badge>
-                ))}
+                {h.isolationLevels.length ? (
+                  h.isolationLevels.map((l) => <Badge key={l}>{l}</Badge>)
+                ) : (
+                  <span className="text-muted-foreground">No level</span>
+                )}
               </div>
+              <div className="mt-1.5 text-xs text-muted-foreground">
+                Accelerator: <span className="text-foreground">{h.accelerator ?? "none"}</span>
+              </div>
+              {h.guestKernel ? (
+                <div className="text-xs text-muted-foreground" title="the guest kernel micro-VMs boot">
+                  Guest kernel: <span className="text-foreground">{h.guestKernel}</span>
+                </div>
+              ) : null}
             </Td>
-            <Td>{h.accelerator ?? <span className="text-muted-foreground">None</span>}</Td>
             <Td className="whitespace-nowrap">
               {h.lastHeartbeatAt ? (
                 <time dateTime={h.lastHeartbeatAt} title={formatDate(h.lastHeartbeatAt)}>
@@ -107,56 +136,5 @@ function HostsTable({ hosts }: { hosts: Host[] }) {
         ))}
       </TBody>
     </Table>
-  );
-}
-
-/** Cordon or uncordon, drain, remove: each refreshes the list and says what happened. */
-function HostActions({ host }: { host: Host }) {
-  const trpc = useTRPC();
-  const qc = useQueryClient();
-  const toast = useToast();
-  const done = async (what: string) => {
-    await qc.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() });
-    toast(`${host.name}: ${what}`);
-  };
-  const onError = (e: { message: string }) => toast(`${host.name}: ${e.message}`);
-  const cordon = useMutation(trpc.hosts.cordon.mutationOptions({ onError }));
-  const drain = useMutation(trpc.hosts.drain.mutationOptions({ onError }));
-  const remove = useMutation(trpc.hosts.remove.mutationOptions({ onError }));
-  if (host.status === "removed") return null;
-  return (
-    <div className="flex justify-end gap-2">
-      <Button
-        size="sm"
-        variant="secondary"
-        pending={cordon.isPending}
-        onClick={() =>
-          cordon.mutate(
-            { hostId: host.id, cordoned: !host.cordoned },
-            { onSuccess: () => done(host.cordoned ? "uncordoned" : "cordoned") },
-          )
-        }
-      >
-        {host.cordoned ? "Uncordon" : "Cordon"}
-      </Button>
-      {host.draining ? null : (
-        <Button
-          size="sm"
-          variant="secondary"
-          pending={drain.isPending}
-          onClick={() => drain.mutate({ hostId: host.id }, { onSuccess: () => done("draining") })}
-        >
-          Drain
-        </Button>
-      )}
-      <Button
-        size="sm"
-        variant="secondary"
-        pending={remove.isPending}
-        onClick={() => remove.mutate({ hostId: host.id }, { onSuccess: () => done("removed") })}
-      >
-        Remove
-      </Button>
-    </div>
   );
 }

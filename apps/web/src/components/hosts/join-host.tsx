@@ -1,5 +1,6 @@
 "use client";
 import { useMutation } from "@tanstack/react-query";
+import { formatDate } from "@/lib/format";
 import { useTRPC } from "@/trpc/client";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
@@ -25,6 +26,11 @@ export function JoinHost() {
       {issue.data ? (
         <div className="mt-4">
           <CopyField label="Run on the new host" value={issue.data.command} />
+          <p className="mt-2 text-xs text-muted-foreground">
+            Valid once, until <time dateTime={issue.data.expiresAt}>{formatDate(issue.data.expiresAt)}</time>.
+            The host then starts its agent with <code className="font-mono">berth-agent run</code> and appears
+            below when its first heartbeat arrives.
+          </p>
         </div>
       ) : null}
       {issue.error ? (
