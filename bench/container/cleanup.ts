@@ -70,7 +70,8 @@ export async function cleanupAll(kit: Kit, args: BenchArgs, say: (s: string) => 
       if (existsSync(`/sys/fs/cgroup/memory${cg}`) || existsSync(`/sys/fs/cgroup${cg}/cgroup.procs`))
         left.push(`cgroup ${cg}`);
   }
-  for (const t of kit.tenants) if (links.includes(bridgeName(t))) left.push(`bridge ${bridgeName(t)}`);
+  for (const t of kit.tenants)
+    if (links.includes(bridgeName(t, args.subnet))) left.push(`bridge ${bridgeName(t, args.subnet)}`);
   const map = await run("nft", ["list", "map", "inet", "berth", "published"]).catch(() => ({ stdout: "" }));
   for (const m of map.stdout.matchAll(/(tcp|udp) \. (\d+) :/g)) {
     const port = Number(m[2]);
