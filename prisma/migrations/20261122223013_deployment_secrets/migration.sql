@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "deployment" ADD COLUMN     "secrets" JSONB NOT NULL DEFAULT '{}';
+
