@@ -89,6 +89,12 @@ test("deployments: empty, form with errors, list", async () => {
   await audit(page, "deployments-empty");
 
   await page.getByRole("button", { name: "New deployment" }).click();
+  // suggestions from the registry's catalogue: container images, not the unikernel artifacts
+  await expect(page.getByLabel("Image")).toHaveAccessibleDescription(
+    /in the registries' catalogues fit container/,
+  );
+  await expect(page.locator('datalist option[value="127.0.0.1:5000/examples/hello:latest"]')).toHaveCount(1);
+  await expect(page.locator('datalist option[value*="unikernel"]')).toHaveCount(0);
   await page.getByLabel("Name").fill("Web App");
   await page.getByLabel("Image").fill("not an image");
   await page.getByLabel("Port").fill("99999");

@@ -13,6 +13,8 @@ export type DepsConfig = {
   baseURL: string;
   /** Prefix of every BullMQ key, so tests can share one Redis. */
   queuePrefix?: string;
+  /** The platform's registry, host[:port] (default 127.0.0.1:5000, the one `npm start` runs). */
+  platformRegistry?: string;
 };
 
 export function createDeps(cfg: DepsConfig): Deps {
@@ -39,6 +41,7 @@ export function createDeps(cfg: DepsConfig): Deps {
     redisUrl: cfg.redisUrl,
     queuePrefix: cfg.queuePrefix ?? "berth",
     credentialKey: deriveKey(cfg.authSecret, "registry-credentials"),
+    platformRegistry: cfg.platformRegistry ?? "127.0.0.1:5000",
   };
 }
 

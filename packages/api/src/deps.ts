@@ -17,4 +17,6 @@ export type Deps = {
   queuePrefix: string;
   /** Seals and opens tenants' registry passwords (derived from the auth secret). */
   credentialKey: Buffer;
+  /** The platform's registry (host[:port]) whose images the deploy form suggests. */
+  platformRegistry: string;
 };

@@ -79,6 +79,7 @@ const cases: Record<string, Case> = {
     swap: (a, b) => ({ tenantId: b.tenantId, tokenId: a.tokenId }),
   },
   "registries.list": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
+  "registries.catalog": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
   "registries.set": {
     scoped: true,
     input: (a) => ({

@@ -79,6 +79,7 @@ const rules: Record<string, Rule> = {
   },
   "tokens.revoke": { access: "admin", input: (i) => ({ tenantId: i.tenantId, tokenId: i.tokenId }) },
   "registries.list": { access: "member", input: (i) => ({ tenantId: i.tenantId }) },
+  "registries.catalog": { access: "member", input: (i) => ({ tenantId: i.tenantId }) },
   "registries.set": {
     access: "admin",
     input: (i) => ({ tenantId: i.tenantId, registry: "ghcr.io", username: "ci", password: "token" }),

@@ -40,3 +40,20 @@ export function registryOf(image: string): string {
     ? first.toLowerCase()
     : "docker.io";
 }
+
+/** One image a registry's catalogue holds, with its kind when its manifest said (else null). */
+export const catalogImage = z.object({
+  image: z.string().describe("registry/repository:tag, ready to deploy"),
+  kind: z
+    .enum(["image", "unikernel"])
+    .nullable()
+    .describe("image: an OCI container image (container, microvm); unikernel: a unikernel artifact"),
+});
+
+/** What one registry offered: its images, or why it offered none (its catalogue is private, off, unreachable). */
+export const registryCatalog = z.object({
+  registry: z.string(),
+  images: z.array(catalogImage),
+  error: z.string().nullable(),
+});
+export type RegistryCatalog = z.infer<typeof registryCatalog>;

@@ -14,6 +14,7 @@ export function deps(): Deps {
       authSecret: e.BETTER_AUTH_SECRET,
       baseURL: e.BERTH_URL,
       queuePrefix: e.BERTH_QUEUE_PREFIX,
+      platformRegistry: e.BERTH_REGISTRY,
     });
   }
   return g.berthDeps;

@@ -1,4 +1,5 @@
 import "server-only";
+import { registryHost } from "@berth/contracts";
 import { z } from "zod";
 
 // The web process's only reader of process.env.
@@ -8,6 +9,7 @@ const schema = z.object({
   BETTER_AUTH_SECRET: z.string().min(32, "BETTER_AUTH_SECRET must be at least 32 characters"),
   BERTH_URL: z.url().default("http://127.0.0.1:3000"),
   BERTH_QUEUE_PREFIX: z.string().default("berth"),
+  BERTH_REGISTRY: registryHost.default("127.0.0.1:5000"),
 });
 
 let cached: z.infer<typeof schema> | undefined;

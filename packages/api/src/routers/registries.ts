@@ -1,10 +1,12 @@
 import {
+  registryCatalog,
   registryCredentialDto,
   registryRef,
   setRegistryCredentialInput,
   tenantInput,
 } from "@berth/contracts";
 import { z } from "zod";
+import { tenantCatalog } from "../services/catalog";
 import {
   deleteRegistryCredential,
   listRegistryCredentials,
@@ -28,6 +30,27 @@ export const registriesRouter = router({
     .input(tenantInput.strict())
     .output(z.array(registryCredentialDto))
     .query(({ ctx }) => listRegistryCredentials({ scope: ctx.scope })),
+  catalog: tenantProcedure("member")
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/tenants/{tenantId}/registries/catalog",
+        tags,
+        summary:
+          "Images the platform's registry and the tenant's registries offer, with their kind (what the deploy form suggests)",
+        protect: true,
+      },
+    })
+    .input(tenantInput.strict())
+    .output(z.array(registryCatalog))
+    .query(({ ctx }) =>
+      tenantCatalog({
+        scope: ctx.scope,
+        key: ctx.credentialKey,
+        tenantId: ctx.tenant.id,
+        platformRegistry: ctx.platformRegistry,
+      }),
+    ),
   set: tenantProcedure("admin")
     .meta({
       openapi: {

@@ -18,6 +18,12 @@ const accept = [
 
 const loopback = (host: string) => /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host);
 
+/** The registry's API base (`http` for loopback registries, as Docker does, else `https`). */
+export function registryBase(registry: string): string {
+  const host = registry === "docker.io" ? "registry-1.docker.io" : registry;
+  return `${loopback(host) ? "http" : "https"}://${host}/v2`;
+}
+
 /** Registry base URL, repository and reference (tag or digest) of an image name, Docker's rules. */
 export function manifestUrlOf(image: string): { url: string; repository: string } {
   const registry = registryOf(image);
@@ -34,50 +40,64 @@ export function manifestUrlOf(image: string): { url: string; repository: string 
       rest = rest.slice(0, colon);
     }
   }
-  const host = registry === "docker.io" ? "registry-1.docker.io" : registry;
   const repository = registry === "docker.io" && !rest.includes("/") ? `library/${rest}` : rest;
-  const scheme = loopback(host) ? "http" : "https";
-  return { url: `${scheme}://${host}/v2/${repository}/manifests/${reference}`, repository };
+  return { url: `${registryBase(registry)}/${repository}/manifests/${reference}`, repository };
 }
 
-/** A bearer token for pulling `repository`, from the realm the registry's 401 named. */
-async function bearerToken(
-  challenge: string,
-  repository: string,
-  basic: string | undefined,
-  signal: AbortSignal,
-) {
+export type RegistryCredentials = { username: string; password: string };
+
+/** A bearer token for `scope`, from the realm the registry's 401 named. */
+async function bearerToken(challenge: string, scope: string, basic: string | undefined, signal: AbortSignal) {
   const param = (name: string) => challenge.match(new RegExp(`${name}="([^"]*)"`))?.[1];
   const realm = param("realm");
   if (!realm) return undefined;
   const u = new URL(realm);
   const service = param("service");
   if (service) u.searchParams.set("service", service);
-  u.searchParams.set("scope", param("scope") ?? `repository:${repository}:pull`);
+  u.searchParams.set("scope", param("scope") ?? scope);
   const res = await fetch(u, { headers: basic ? { authorization: `Basic ${basic}` } : {}, signal });
   if (res.status !== 200) return undefined;
   const body = (await res.json()) as { token?: string; access_token?: string };
   return body.token ?? body.access_token;
 }
 
+/**
+ * GET from a registry's API with the tenant's credentials, through the registries' 401 dance:
+ * a bearer token from the challenge's realm for `scope` (e.g. `repository:x:pull`), or Basic.
+ */
+export async function registryGet(
+  url: string,
+  o: { scope: string; credentials?: RegistryCredentials; accept?: string; signal: AbortSignal },
+): Promise<Response> {
+  const basic = o.credentials
+    ? Buffer.from(`${o.credentials.username}:${o.credentials.password}`).toString("base64")
+    : undefined;
+  const headers: Record<string, string> = o.accept ? { accept: o.accept } : {};
+  const res = await fetch(url, { headers, signal: o.signal });
+  const challenge = res.headers.get("www-authenticate") ?? "";
+  if (res.status === 401 && /^bearer/i.test(challenge)) {
+    const token = await bearerToken(challenge, o.scope, basic, o.signal);
+    if (token)
+      return fetch(url, { headers: { ...headers, authorization: `Bearer ${token}` }, signal: o.signal });
+  } else if (res.status === 401 && basic) {
+    return fetch(url, { headers: { ...headers, authorization: `Basic ${basic}` }, signal: o.signal });
+  }
+  return res;
+}
+
 export async function lookupImageKind(
   image: string,
-  o: { credentials?: { username: string; password: string }; timeoutMs?: number } = {},
+  o: { credentials?: RegistryCredentials; timeoutMs?: number } = {},
 ): Promise<ImageKindAnswer> {
   const signal = AbortSignal.timeout(o.timeoutMs ?? 3000);
   try {
     const { url, repository } = manifestUrlOf(image);
-    const basic = o.credentials
-      ? Buffer.from(`${o.credentials.username}:${o.credentials.password}`).toString("base64")
-      : undefined;
-    let res = await fetch(url, { headers: { accept }, signal });
-    const challenge = res.headers.get("www-authenticate") ?? "";
-    if (res.status === 401 && /^bearer/i.test(challenge)) {
-      const token = await bearerToken(challenge, repository, basic, signal);
-      if (token) res = await fetch(url, { headers: { accept, authorization: `Bearer ${token}` }, signal });
-    } else if (res.status === 401 && basic) {
-      res = await fetch(url, { headers: { accept, authorization: `Basic ${basic}` }, signal });
-    }
+    const res = await registryGet(url, {
+      scope: `repository:${repository}:pull`,
+      accept,
+      signal,
+      ...(o.credentials ? { credentials: o.credentials } : {}),
+    });
     if (res.status !== 200) return { unknown: `the registry answered ${res.status}` };
     const m = (await res.json()) as {
       mediaType?: string;

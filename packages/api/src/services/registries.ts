@@ -86,3 +86,14 @@ export async function credentialsForImage(db: Db, key: Buffer, tenantId: string,
   if (!row) return undefined;
   return { username: row.username, password: open(key, row.secret, aad(tenantId, registry)) };
 }
+
+/** Every registry the tenant has credentials for, with its credentials opened (scoped). */
+export async function openedCredentials(scope: ScopedDb, key: Buffer, tenantId: string) {
+  const rows = await scope.registryCredential.findMany({ orderBy: { registry: "asc" } });
+  return new Map(
+    rows.map((r) => [
+      r.registry,
+      { username: r.username, password: open(key, r.secret, aad(tenantId, r.registry)) },
+    ]),
+  );
+}

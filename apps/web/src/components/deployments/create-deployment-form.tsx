@@ -1,6 +1,6 @@
 "use client";
 import { deploymentSpec, type IsolationLevel } from "@berth/contracts";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useId, useState } from "react";
 import { z } from "zod";
 import { parseEnvText } from "@/lib/env-text";
@@ -24,13 +24,6 @@ type Fields =
   | "memoryMiB"
   | "env"
   | "volumes";
-
-// Suggested beside the tenant's recent images: the registry's examples, by the kind each level runs.
-const examples: Record<IsolationLevel, string> = {
-  container: "127.0.0.1:5000/examples/hello:latest",
-  microvm: "127.0.0.1:5000/examples/hello:latest",
-  unikernel: "127.0.0.1:5000/examples/hello-unikernel:latest",
-};
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -80,7 +73,18 @@ export function CreateDeploymentForm({ onDone, recent = [] }: { onDone: () => vo
     env: "",
     volume: "",
   });
-  const suggestions = [...new Set([...recent, examples[values.isolation]])];
+  // Suggested beside the tenant's recent images: what the registries' catalogues hold that boots
+  // at the chosen level (a unikernel artifact at unikernel, an OCI image at the others).
+  const catalog = useQuery({
+    ...trpc.registries.catalog.queryOptions({ tenantId: tenant.id }),
+    enabled: tenant.can("member"),
+    staleTime: 30_000,
+  });
+  const wanted = values.isolation === "unikernel" ? "unikernel" : "image";
+  const offered = (catalog.data ?? []).flatMap((c) =>
+    c.images.filter((i) => i.kind === null || i.kind === wanted).map((i) => i.image),
+  );
+  const suggestions = [...new Set([...recent, ...offered])];
   const listId = useId();
   const [errors, setErrors] = useState<FieldErrors<Fields>>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -157,7 +161,19 @@ export function CreateDeploymentForm({ onDone, recent = [] }: { onDone: () => vo
               />
             )}
           </Field>
-          <Field label="Image" error={errors.image} hint="An OCI image reference.">
+          <Field
+            label="Image"
+            error={errors.image}
+            hint={
+              catalog.isLoading
+                ? "An image reference; reading the registries' catalogues for suggestions…"
+                : offered.length > 0
+                  ? `An image reference; ${offered.length} in the registries' catalogues fit ${values.isolation}: type to pick one.`
+                  : values.isolation === "unikernel"
+                    ? "A unikernel artifact's reference (docs/unikernel.md)."
+                    : "An OCI image reference."
+            }
+          >
             {(p) => (
               <Input
                 {...p}
