@@ -1,5 +1,7 @@
+import { Worker } from "bullmq";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { callerFor, createHarness, type Harness, makeTenant, signUp } from "./testing";
+import { callerFor, createHarness, type Harness, makeTenant, signUp, testRedisUrl } from "./testing";
 
 let h: Harness;
 beforeAll(async () => {
@@ -45,6 +47,9 @@ it("operators see every tenant and set its quotas and isolation policy; others a
     () => own.operator.updateTenant({ tenantId: t.id, quota: { instances: 500 } }),
     () => own.operator.audit({}),
     () => own.operator.queues(),
+    () => own.operator.queueJobs({ queue: "placement" }),
+    () => own.operator.retryJob({ queue: "placement", jobId: "1" }),
+    () => own.operator.removeJob({ queue: "placement", jobId: "1" }),
   ])
     await expect(call()).rejects.toMatchObject({ code: "FORBIDDEN" });
 });
@@ -96,4 +101,79 @@ it("queues: the placement queue and one per host, with job counts", async () => 
     name: `host-${host.id}`,
     counts: { waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0, paused: 0 },
   });
+});
+
+it("queue jobs: a failed job is listed with its reason, retried, then removed; each repair audited", async () => {
+  const opUser = await signUp(h, "Repairs", { operator: true });
+  const op = callerFor(h, opUser.actor);
+  const job = await h.deps.placementQueue.add("place", { deploymentId: "not-a-uuid" }, { attempts: 1 });
+  // a real worker on the test's placement queue that fails every job, as a bad payload would
+  const failOnce = async () => {
+    const connection = new Redis(testRedisUrl, { maxRetriesPerRequest: null });
+    const worker = new Worker(
+      h.deps.placementQueue.name,
+      async () => {
+        throw new Error("invalid placement payload: deploymentId must be a UUID");
+      },
+      { connection, prefix: h.queuePrefix },
+    );
+    try {
+      for (let i = 0; i < 100 && (await job.getState()) !== "failed"; i++)
+        await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await worker.close();
+      await connection.quit();
+    }
+  };
+  await failOnce();
+  const failed = await op.operator.queueJobs({ queue: "placement", state: "failed", start: 0 });
+  const listed = failed.jobs.find((j) => j.id === job.id);
+  expect(listed).toMatchObject({
+    name: "place",
+    state: "failed",
+    attemptsMade: expect.any(Number),
+    failedReason: "invalid placement payload: deploymentId must be a UUID",
+    data: '{"deploymentId":"not-a-uuid"}',
+  });
+  expect(failed.total).toBeGreaterThanOrEqual(1);
+  expect(listed?.finishedAt).not.toBeNull();
+
+  // retry puts it back to waiting; a second retry is refused: it is no longer failed
+  const jobId = job.id ?? "";
+  expect(await op.operator.retryJob({ queue: "placement", jobId })).toMatchObject({
+    id: jobId,
+    state: "waiting",
+  });
+  expect(await job.getState()).toBe("waiting");
+  await expect(op.operator.retryJob({ queue: "placement", jobId })).rejects.toMatchObject({
+    code: "CONFLICT",
+    message: expect.stringMatching(/^jobId: job .* is waiting; only a failed job can be retried/),
+  });
+  const waiting = await op.operator.queueJobs({ queue: "placement", state: "waiting", start: 0 });
+  expect(waiting.jobs.map((j) => j.id)).toContain(jobId);
+  // a worker runs it again: it fails again, its runs counted
+  await failOnce();
+  const again = await op.operator.queueJobs({ queue: "placement", state: "failed", start: 0 });
+  expect(again.jobs.find((j) => j.id === jobId)?.attemptsMade).toBe(2);
+
+  await op.operator.removeJob({ queue: "placement", jobId });
+  expect(await h.deps.placementQueue.getJob(jobId)).toBeUndefined();
+  await expect(op.operator.removeJob({ queue: "placement", jobId })).rejects.toMatchObject({
+    code: "NOT_FOUND",
+    message: `job ${jobId} in queue placement not found`,
+  });
+
+  // unknown queues and malformed names are refused, naming them
+  const nobody = `host-${crypto.randomUUID()}`;
+  await expect(op.operator.queueJobs({ queue: nobody })).rejects.toMatchObject({
+    code: "NOT_FOUND",
+    message: `queue ${nobody} not found`,
+  });
+  await expect(op.operator.queueJobs({ queue: "../etc" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+
+  const audit = await op.operator.audit({ platform: true });
+  const mine = audit.entries
+    .filter((e) => e.actorId === opUser.id && e.target === jobId)
+    .map((e) => e.action);
+  expect(mine.sort()).toEqual(["queue.job.remove", "queue.job.retry"]);
 });

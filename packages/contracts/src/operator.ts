@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { auditEntryDto } from "./audit";
-import { isolationLevel, tenantInput, uuid } from "./common";
+import { isoDate, isolationLevel, tenantInput, uuid } from "./common";
 import { tenantDto } from "./tenants";
 
 // What platform operators see across tenants: every tenant with its quotas, isolation policy and
@@ -68,4 +68,44 @@ export const queueDto = z.object({
   kind: z.enum(["placement", "host"]),
   hostName: z.string().nullable(),
   counts: jobCountsDto,
+});
+
+/** The states a queue's jobs can be listed by. */
+export const jobState = z.enum(["waiting", "active", "delayed", "failed", "completed"]);
+export type JobState = z.infer<typeof jobState>;
+
+const queueName = z
+  .string()
+  .max(100)
+  .regex(/^(placement|host-[0-9a-f-]{36})$/, "must be placement or host-<host id>");
+
+export const queueJobsInput = z.strictObject({
+  queue: queueName,
+  state: jobState.default("failed"),
+  start: z.coerce.number().int().min(0).max(100_000).default(0).describe("offset, newest first"),
+});
+
+export const queueJobRef = z.strictObject({
+  queue: queueName,
+  jobId: z.string().min(1).max(200),
+});
+
+export const queueJobDto = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: z.string(),
+  attemptsMade: z.number(),
+  failedReason: z.string().nullable(),
+  createdAt: isoDate,
+  processedAt: isoDate.nullable(),
+  finishedAt: isoDate.nullable(),
+  data: z.string().describe("the job's data as JSON, cut at 2,000 characters"),
+});
+
+export const queueJobsPage = z.object({
+  queue: z.string(),
+  state: jobState,
+  /** jobs in that state in all */
+  total: z.number(),
+  jobs: z.array(queueJobDto),
 });

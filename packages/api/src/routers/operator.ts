@@ -4,9 +4,15 @@ import {
   operatorTenantDto,
   operatorTenantUpdate,
   queueDto,
+  queueJobDto,
+  queueJobRef,
+  queueJobsInput,
+  queueJobsPage,
 } from "@berth/contracts";
 import { z } from "zod";
-import { listAllAudit, listAllTenants, listQueues, updateTenantPolicy } from "../services/operator";
+import type { Deps } from "../deps";
+import { listAllAudit, listAllTenants, updateTenantPolicy } from "../services/operator";
+import { listQueueJobs, listQueues, removeQueueJob, retryQueueJob } from "../services/queues";
 import { operatorProcedure, router } from "../trpc";
 
 const tags = ["operator"];
@@ -72,7 +78,56 @@ export const operatorRouter = router({
     })
     .input(z.object({}).strict().optional())
     .output(z.array(queueDto))
-    .query(({ ctx }) =>
-      listQueues({ db: ctx.db, redis: ctx.redis, prefix: ctx.queuePrefix, placement: ctx.placementQueue }),
+    .query(({ ctx }) => listQueues(queueDeps(ctx))),
+  queueJobs: operatorProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/operator/queues/{queue}/jobs",
+        tags,
+        summary: "A queue's jobs in one state (default failed), newest first, 50 a page (operators)",
+        protect: true,
+      },
+    })
+    .input(queueJobsInput)
+    .output(queueJobsPage)
+    .query(({ ctx, input }) => listQueueJobs({ ...queueDeps(ctx), ...input })),
+  retryJob: operatorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/operator/queues/{queue}/jobs/{jobId}/retry",
+        tags,
+        summary: "Put a failed job back to waiting (operators; audited)",
+        protect: true,
+      },
+    })
+    .input(queueJobRef)
+    .output(queueJobDto)
+    .mutation(({ ctx, input }) =>
+      retryQueueJob({ ...queueDeps(ctx), ...input, actor: { actorType: "user", actorId: ctx.actor.userId } }),
+    ),
+  removeJob: operatorProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/operator/queues/{queue}/jobs/{jobId}",
+        tags,
+        summary: "Remove a job that is not running (operators; audited)",
+        protect: true,
+      },
+    })
+    .input(queueJobRef)
+    .output(queueJobDto)
+    .mutation(({ ctx, input }) =>
+      removeQueueJob({
+        ...queueDeps(ctx),
+        ...input,
+        actor: { actorType: "user", actorId: ctx.actor.userId },
+      }),
     ),
 });
+
+function queueDeps(ctx: Pick<Deps, "db" | "redis" | "queuePrefix" | "placementQueue">) {
+  return { db: ctx.db, redis: ctx.redis, prefix: ctx.queuePrefix, placement: ctx.placementQueue };
+}

@@ -1,12 +1,10 @@
-import { hostQueue, type IsolationLevel, placementQueue } from "@berth/contracts";
+import type { IsolationLevel } from "@berth/contracts";
 import type { Db, Prisma } from "@berth/db";
-import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { AppError, notFound } from "../errors";
 import { type ActorRef, recordAudit } from "./audit";
 import { toTenantDto } from "./tenants";
 
-// Operators' views across tenants. Operator procedures call these; nothing here is scoped to a
+// Operators' views across tenants (the job queues: ./queues.ts). Operator procedures call these; nothing here is scoped to a
 // tenant because the caller may see every tenant.
 
 const HOLDING = ["scheduled", "starting", "running", "stopping"] as const;
@@ -115,48 +113,4 @@ export async function listAllAudit(opts: {
     })),
     next: rows.length > opts.limit ? (page.at(-1)?.id.toString() ?? null) : null,
   };
-}
-
-/** Job counts of the placement queue and of every host's queue (hosts not removed). */
-export async function listQueues(opts: { db: Db; redis: Redis; prefix: string; placement: Queue }) {
-  const counts = async (q: Queue) => {
-    const c = await q.getJobCounts("waiting", "active", "delayed", "completed", "failed", "paused");
-    return {
-      waiting: c.waiting ?? 0,
-      active: c.active ?? 0,
-      delayed: c.delayed ?? 0,
-      completed: c.completed ?? 0,
-      failed: c.failed ?? 0,
-      paused: c.paused ?? 0,
-    };
-  };
-  const hosts = await opts.db.host.findMany({
-    where: { status: { not: "removed" } },
-    orderBy: { name: "asc" },
-    select: { id: true, name: true },
-  });
-  type QueueRow = {
-    name: string;
-    kind: "placement" | "host";
-    hostName: string | null;
-    counts: Awaited<ReturnType<typeof counts>>;
-  };
-  const out: QueueRow[] = [
-    { name: placementQueue.name, kind: "placement", hostName: null, counts: await counts(opts.placement) },
-  ];
-  for (const h of hosts) {
-    // a Queue over the shared connection: closing it leaves the connection open
-    const q = new Queue(hostQueue.name(h.id), { connection: opts.redis, prefix: opts.prefix });
-    try {
-      out.push({
-        name: hostQueue.name(h.id),
-        kind: "host" as const,
-        hostName: h.name,
-        counts: await counts(q),
-      });
-    } finally {
-      await q.close().catch(() => {});
-    }
-  }
-  return out;
 }

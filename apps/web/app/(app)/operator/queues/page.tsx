@@ -8,7 +8,7 @@ export default function QueuesPage() {
   return (
     <OperatorPage
       title="Queues"
-      description="The BullMQ queues: placement requests for the scheduler, and each host's start and stop jobs."
+      description="The BullMQ queues: placement requests for the scheduler, and each host's start and stop jobs. Read a queue's jobs, retry failed ones, remove stuck ones."
     >
       <QueuesView />
     </OperatorPage>
