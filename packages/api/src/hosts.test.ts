@@ -28,6 +28,10 @@ it("operators cordon, drain and remove hosts; a busy host cannot be removed", as
   expect((await op.hosts.cordon({ ...ref, cordoned: false })).cordoned).toBe(false);
   const drained = await op.hosts.drain(ref);
   expect([drained.cordoned, drained.draining]).toEqual([true, true]);
+  // uncordoning stops a drain (the dashboard's "Stop drain"); draining again starts a new one
+  const stopped = await op.hosts.cordon({ ...ref, cordoned: false });
+  expect([stopped.cordoned, stopped.draining, stopped.drain]).toEqual([false, false, null]);
+  expect((await op.hosts.drain(ref)).draining).toBe(true);
 
   const d = await callerFor(h, owner.actor).deployments.create({
     tenantId: t.id,
@@ -45,5 +49,12 @@ it("operators cordon, drain and remove hosts; a busy host cannot be removed", as
   expect(removed.status).toBe("removed");
   await expect(op.hosts.remove(ref)).rejects.toThrow(/not found/);
   const actions = await h.deps.db.auditLog.findMany({ where: { target: host.id }, orderBy: { id: "asc" } });
-  expect(actions.map((a) => a.action)).toEqual(["host.cordon", "host.uncordon", "host.drain", "host.remove"]);
+  expect(actions.map((a) => a.action)).toEqual([
+    "host.cordon",
+    "host.uncordon",
+    "host.drain",
+    "host.uncordon",
+    "host.drain",
+    "host.remove",
+  ]);
 });

@@ -17,12 +17,21 @@ export function HostActions({ host }: { host: Host }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const toast = useToast();
+  const busy = host.drain ? host.drain.remaining : host.instanceCount;
+  // a drain with instances left to move; a finished drain leaves the host cordoned
+  const drainRunning = host.draining && busy > 0;
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() });
   const cordon = useMutation(
     trpc.hosts.cordon.mutationOptions({
       onSuccess: async (h) => {
         await refresh();
-        toast(`${h.name} ${h.cordoned ? "cordoned: no new instances go there" : "uncordoned"}`);
+        toast(
+          h.cordoned
+            ? `${h.name} cordoned: no new instances go there`
+            : drainRunning
+              ? `${h.name}: drain stopped and uncordoned; instances already moved stay where they are`
+              : `${h.name} uncordoned`,
+        );
       },
       onError: (e) => toast(`${host.name}: ${e.message}`, "error"),
     }),
@@ -30,17 +39,17 @@ export function HostActions({ host }: { host: Host }) {
   const drain = useMutation(trpc.hosts.drain.mutationOptions());
   const remove = useMutation(trpc.hosts.remove.mutationOptions());
   if (host.status === "removed") return null;
-  const busy = host.drain ? host.drain.remaining : host.instanceCount;
   return (
     <div className="flex flex-wrap justify-end gap-2">
       <Button
         size="sm"
         variant="secondary"
-        aria-label={`${host.cordoned ? "Uncordon" : "Cordon"} ${host.name}`}
+        aria-label={`${drainRunning ? "Stop draining" : host.cordoned ? "Uncordon" : "Cordon"} ${host.name}`}
         pending={cordon.isPending}
         onClick={() => cordon.mutate({ hostId: host.id, cordoned: !host.cordoned })}
       >
-        {host.cordoned ? "Uncordon" : "Cordon"}
+        {/* a drain ends by uncordoning: instances already moved stay where they are */}
+        {drainRunning ? "Stop drain" : host.cordoned ? "Uncordon" : "Cordon"}
       </Button>
       {host.draining ? null : (
         <ConfirmButton
