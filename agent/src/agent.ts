@@ -27,12 +27,18 @@ export type AgentOptions = {
   fetch?: typeof fetch;
   /** Where the drivers write `<instanceId>/console.log` (one dir per level): shipped to this host's log streams. */
   instanceLogsDirs?: string[];
+  /** The host's volume store (the one the container driver mounts from); sim agents have none. */
+  volumes?: HostVolumes;
 };
 
+/** What the agent needs of the volume store: heartbeats list its volumes, deleted ones are removed. */
+export type HostVolumes = { list(): Promise<string[]>; remove(volumeId: string): Promise<void> };
+
 /**
- * The daemon core of one host: heartbeats, acts on the control plane's stop lists, and consumes
- * the host's own queue. Nothing is global, so many Agents can share a process (scale tests);
- * each holds one ioredis client (BullMQ duplicates it once for its blocking reads).
+ * The daemon core of one host: heartbeats, acts on the control plane's stop lists (unwanted
+ * instances, deleted volumes), and consumes the host's own queue. Nothing is global, so many
+ * Agents can share a process (scale tests); each holds one ioredis client (BullMQ duplicates it
+ * once for its blocking reads).
  */
 export class Agent {
   private readonly abort = new AbortController();
@@ -47,6 +53,7 @@ export class Agent {
   private stopped = false;
   private started = false;
   private readonly unwanted = new Set<string>();
+  private readonly removing = new Set<string>();
   private logs: LogShipping | undefined;
   private readonly sampler: MetricsSampler;
 
@@ -153,7 +160,8 @@ export class Agent {
   /** What the heartbeat reports: every instance the driver knows, with metrics when it has them. */
   async heartbeatBody() {
     const instances = await this.sampler.reports(await this.opts.driver.list());
-    return { ...this.opts.host, instances };
+    const volumes = (await this.opts.volumes?.list()) ?? [];
+    return { ...this.opts.host, instances, volumes };
   }
 
   private async heartbeat(opts: { throwOnRefusal: boolean }): Promise<void> {
@@ -161,12 +169,28 @@ export class Agent {
       const res = await this.cp.heartbeat(await this.heartbeatBody());
       this.intervalMs = this.opts.heartbeatIntervalMs ?? res.heartbeatIntervalMs;
       for (const s of res.stop) this.stopUnwanted(s.instanceId, s.generation);
+      for (const id of res.removeVolumes) this.removeVolume(id);
     } catch (err) {
       if (this.abort.signal.aborted) return;
       // 4xx: the identity is refused (host removed, token revoked): no retry will fix that.
       if (opts.throwOnRefusal && err instanceof ApiError && err.status >= 400 && err.status < 500) throw err;
       this.log.warn("heartbeat failed", { error: (err as Error).message });
     }
+  }
+
+  /**
+   * Deletes a deleted volume's data. A failure (the volume still mounted, say) is logged and the
+   * next heartbeat asks again: the control plane keeps naming it until it is gone.
+   */
+  private removeVolume(volumeId: string) {
+    const store = this.opts.volumes;
+    if (!store || this.removing.has(volumeId)) return;
+    this.removing.add(volumeId);
+    this.log.info("deleting a deleted volume's data", { volume: volumeId });
+    void store
+      .remove(volumeId)
+      .catch((err) => this.log.warn("deleting a volume", { volume: volumeId, error: err.message }))
+      .finally(() => this.removing.delete(volumeId));
   }
 
   private stopUnwanted(instanceId: string, generation: number) {

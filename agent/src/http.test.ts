@@ -48,7 +48,8 @@ const setup = (rs: Reply[]) => {
 describe("control plane client", () => {
   it("sends the host token and parses the answer", async () => {
     const cp = setup([{ status: 200, body: { stop: [], heartbeatIntervalMs: 5000 } }]);
-    expect(await cp.heartbeat(hb)).toEqual({ stop: [], heartbeatIntervalMs: 5000 });
+    // an older control plane says nothing of volumes: none to delete
+    expect(await cp.heartbeat(hb)).toEqual({ stop: [], removeVolumes: [], heartbeatIntervalMs: 5000 });
     expect(seen[0]).toMatchObject({ method: "POST", url: "/api/v1/agent/heartbeat", auth: "Bearer bhost_t" });
     expect(JSON.parse(seen[0]?.body ?? "")).toEqual(hb);
   });

@@ -1,5 +1,5 @@
 import {
-  type HeartbeatRequest,
+  type heartbeatRequest,
   heartbeatResponse,
   type InstanceReport,
   type InstanceSpecDto,
@@ -45,7 +45,7 @@ export class ControlPlane {
     return this.call("POST", "api/v1/agent/join", body, joinResponse, patientRetry);
   }
 
-  heartbeat(body: HeartbeatRequest) {
+  heartbeat(body: z.input<typeof heartbeatRequest>) {
     return this.call("POST", "api/v1/agent/heartbeat", body, heartbeatResponse, briefRetry);
   }
 

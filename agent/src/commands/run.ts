@@ -1,6 +1,6 @@
 import { Agent } from "../agent";
 import type { RunArgs } from "../args";
-import { containerLogsDir, microvmLogsDir, selectDriver, unikernelLogsDir } from "../drivers";
+import { containerLogsDir, microvmLogsDir, selectDriver, unikernelLogsDir, volumeStoreOf } from "../drivers";
 import type { AgentEnv } from "../env";
 import { UsageError } from "../errors";
 import { describeHost } from "../host-info";
@@ -53,6 +53,8 @@ export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promis
         : `host ${state.hostId} joined as a real host: --sim needs a host joined with --sim (it carries the label sim=true)`,
     );
   const probe = await probeHost(env);
+  // one store for the container driver (mounts) and the agent (deletes what tenants deleted)
+  const volumes = args.sim ? undefined : volumeStoreOf(env.dataDir);
   const driver = await selectDriver({
     sim: args.sim,
     hostId: state.hostId,
@@ -64,6 +66,7 @@ export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promis
     log,
     restore: true,
     accelerator: probe.accelerator,
+    volumes,
   });
   const host = describeHost(probe, driver);
   if (host.capabilities.isolationLevels.length === 0)
@@ -77,6 +80,7 @@ export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promis
     ...(args.sim
       ? {}
       : {
+          volumes,
           instanceLogsDirs: [
             containerLogsDir(env.dataDir),
             microvmLogsDir(env.dataDir),

@@ -1,10 +1,11 @@
 import type { Driver } from "../driver";
 import type { Log } from "../log";
+import type { VolumeStore } from "../volumes/store";
 import { realDrivers } from "./real";
 import { LevelRouter } from "./router";
 import { SimDriver } from "./sim";
 
-export { containerLogsDir, microvmLogsDir, unikernelLogsDir } from "./real";
+export { containerLogsDir, microvmLogsDir, unikernelLogsDir, volumeStoreOf } from "./real";
 export { LevelRouter } from "./router";
 export { SimDriver } from "./sim";
 
@@ -22,6 +23,8 @@ export async function selectDriver(opts: {
   restore: boolean;
   /** The probe's accelerator for micro-VMs (probed by the drivers when not given). */
   accelerator?: "kvm" | "tcg" | null;
+  /** The host's volume store, shared with the agent (which deletes deleted volumes from it). */
+  volumes?: VolumeStore;
 }): Promise<Driver> {
   if (opts.sim) return new SimDriver({ hostId: opts.hostId, startDelayMs: opts.simDelayMs });
   return new LevelRouter(await realDrivers(opts));

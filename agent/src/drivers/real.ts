@@ -36,6 +36,8 @@ export type RealDriversOptions = {
   restore: boolean;
   /** The host probe's accelerator for micro-VMs (run and join pass it); probed here when not given. */
   accelerator?: "kvm" | "tcg" | null;
+  /** The volume store (default: `<dataDir>/volumes`); `run` shares it with the agent. */
+  volumes?: VolumeStore;
 };
 
 export const containerPrerequisites: Record<string, string> = {
@@ -60,6 +62,9 @@ export const unikernelPrerequisites = (): Record<string, string> => ({
   [defaultJailer]: "make -C native",
   "/usr/bin/skopeo": "apt-get install skopeo",
 });
+
+/** The host's volumes: one store per data directory (its per-volume locks must be shared). */
+export const volumeStoreOf = (dataDir: string) => new VolumeStore(join(dataDir, "volumes"));
 
 /** Where the container driver writes each instance's console.log (shipped by the agent). */
 export const containerLogsDir = (dataDir: string) => join(dataDir, "container", "instances");
@@ -98,7 +103,7 @@ export async function realDrivers(o: RealDriversOptions): Promise<Driver[]> {
         dataDir: join(o.dataDir, "container"),
         images,
         network,
-        volumes: new VolumeStore(join(o.dataDir, "volumes")),
+        volumes: o.volumes ?? volumeStoreOf(o.dataDir),
         log: o.log,
       }),
     );

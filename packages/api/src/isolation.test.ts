@@ -11,6 +11,7 @@ type Ids = {
   tokenId: string;
   invitationId: string;
   memberId: string;
+  volumeName: string;
 };
 type Case =
   | {
@@ -40,6 +41,9 @@ const cases: Record<string, Case> = {
   "operator.updateTenant": { scoped: false, why: "operators only; sets any tenant's policy by design" },
   "operator.audit": { scoped: false, why: "operators only; reads every tenant's log by design" },
   "operator.queues": { scoped: false, why: "operators only; queues belong to no tenant" },
+  "operator.queueJobs": { scoped: false, why: "operators only; queues belong to no tenant" },
+  "operator.retryJob": { scoped: false, why: "operators only; queues belong to no tenant" },
+  "operator.removeJob": { scoped: false, why: "operators only; queues belong to no tenant" },
   "agent.join": { scoped: false, why: "a host enrolls with a one-time join token" },
   "agent.heartbeat": { scoped: false, why: "host token: reaches only the host's own instances" },
   "agent.report": { scoped: false, why: "host token: reaches only the host's own instances" },
@@ -119,6 +123,12 @@ const cases: Record<string, Case> = {
   "deployments.logs": { scoped: true, ...byDeployment },
   "deployments.start": { scoped: true, ...byDeployment },
   "instances.list": { scoped: true, ...byDeployment },
+  "volumes.list": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
+  "volumes.delete": {
+    scoped: true,
+    input: (a) => ({ tenantId: a.tenantId, name: a.volumeName }),
+    swap: (a, b) => ({ tenantId: b.tenantId, name: a.volumeName }),
+  },
   "audit.list": { scoped: true, input: (a) => ({ tenantId: a.tenantId }) },
 };
 
@@ -131,6 +141,14 @@ let b: Ids;
 async function seed(owner: TestUser, member: TestUser, name: string): Promise<Ids> {
   const t = await makeTenant(h, owner, name, [[member, "member"]]);
   const c = callerFor(h, owner.actor);
+  // the volume's name is the tenant's own: B deleting "A's name" in B must find nothing
+  const volumeName = `${name}-data`;
+  await c.deployments.create({
+    tenantId: t.id,
+    name: "db",
+    image: "busybox",
+    volumes: [{ name: volumeName, mountPath: "/data", sizeMiB: 16 }],
+  });
   const d = await c.deployments.create({ tenantId: t.id, name: "web", image: "busybox" });
   const tok = await c.tokens.create({
     tenantId: t.id,
@@ -150,7 +168,14 @@ async function seed(owner: TestUser, member: TestUser, name: string): Promise<Id
     username: name,
     password: "s3cret",
   });
-  return { tenantId: t.id, deploymentId: d.id, tokenId: tok.id, invitationId: inv.id, memberId: member.id };
+  return {
+    tenantId: t.id,
+    deploymentId: d.id,
+    tokenId: tok.id,
+    invitationId: inv.id,
+    memberId: member.id,
+    volumeName,
+  };
 }
 
 /** Everything tenant A owns, as text: any change by tenant B's calls shows up here. */
@@ -164,6 +189,7 @@ async function snapshotOf(tenantId: string): Promise<string> {
     db.deployment.findMany({ where: { tenantId }, orderBy: { id: "asc" } }),
     db.registryCredential.findMany({ where: { tenantId }, orderBy: { id: "asc" } }),
     db.instance.findMany({ where: { tenantId }, orderBy: { id: "asc" } }),
+    db.volume.findMany({ where: { tenantId }, orderBy: { id: "asc" } }),
     db.auditLog.count({ where: { tenantId } }),
   ]);
   return JSON.stringify(rows, (_, v) => (typeof v === "bigint" ? v.toString() : v));

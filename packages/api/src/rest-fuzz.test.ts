@@ -106,7 +106,12 @@ const validBodies: Record<string, unknown> = {
     capacity,
     capabilities,
   },
-  "POST /agent/heartbeat": { capacity, capabilities, instances: [report] },
+  "POST /agent/heartbeat": {
+    capacity,
+    capabilities,
+    instances: [report],
+    volumes: ["0b6f4a52-7d1e-4c2b-8a33-5e9d0c1f2a47"],
+  },
   "POST /agent/report": report,
   "POST /tenants": { name: "Fuzz Co", slug: "fuzz-co" },
   "PATCH /tenants/{tenantId}": { name: "Renamed" },
@@ -445,6 +450,8 @@ beforeAll(async () => {
     hostId,
     instanceId: instance.id,
     registry: "registry.fuzz.example",
+    // DELETE /tenants/{tenantId}/volumes/{name}
+    name: "data",
   });
 
   // The first credential whose probe comes back as a validation error: the owner's API token

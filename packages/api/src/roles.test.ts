@@ -138,6 +138,8 @@ const rules: Record<string, Rule> = {
     access: "viewer",
     input: (i) => ({ tenantId: i.tenantId, deploymentId: i.deploymentId }),
   },
+  "volumes.list": { access: "member", input: (i) => ({ tenantId: i.tenantId }) },
+  "volumes.delete": { access: "admin", input: (i) => ({ tenantId: i.tenantId, name: "data" }) },
   "hosts.list": { access: "operator", input: () => undefined },
   "hosts.get": { access: "operator", input: (i) => ({ hostId: i.hostId }) },
   "hosts.createJoinToken": { access: "operator", input: () => undefined },
@@ -151,6 +153,9 @@ const rules: Record<string, Rule> = {
   },
   "operator.audit": { access: "operator", input: () => ({}) },
   "operator.queues": { access: "operator", input: () => undefined },
+  "operator.queueJobs": { access: "operator", input: () => ({ queue: "placement" }) },
+  "operator.retryJob": { access: "operator", input: () => ({ queue: "placement", jobId: "none" }) },
+  "operator.removeJob": { access: "operator", input: () => ({ queue: "placement", jobId: "none" }) },
   "audit.list": { access: "admin", input: (i) => ({ tenantId: i.tenantId }) },
   "agent.join": {
     access: "join-token",
@@ -379,6 +384,7 @@ describe("role enforcement", () => {
             "tokens.revoke",
             "registries.set",
             "registries.delete",
+            "volumes.delete",
           ]),
         );
       }

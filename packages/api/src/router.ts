@@ -6,6 +6,7 @@ import { registriesRouter } from "./routers/registries";
 import { auditRouter, hostsRouter, meRouter } from "./routers/system";
 import { tenantsRouter } from "./routers/tenants";
 import { tokensRouter } from "./routers/tokens";
+import { volumesRouter } from "./routers/volumes";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -15,6 +16,7 @@ export const appRouter = router({
   tokens: tokensRouter,
   registries: registriesRouter,
   deployments: deploymentsRouter,
+  volumes: volumesRouter,
   instances: instancesRouter,
   hosts: hostsRouter,
   audit: auditRouter,

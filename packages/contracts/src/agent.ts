@@ -91,12 +91,16 @@ export const heartbeatRequest = z.strictObject({
   capabilities: hostCapabilities,
   /** Everything the agent runs or knows of, so the control plane can reconcile. */
   instances: z.array(instanceReport).max(100_000),
+  /** The ids of the volumes whose data this host holds, so the control plane can name the deleted ones. */
+  volumes: z.array(uuid).max(100_000).default([]),
 });
 export type HeartbeatRequest = z.infer<typeof heartbeatRequest>;
 
 export const heartbeatResponse = z.object({
   /** Instances the agent runs that nobody wants: stop them. */
   stop: z.array(z.object({ instanceId: uuid, generation: z.number() })),
+  /** Volumes the host holds that no longer exist (deleted by their tenant): delete their data. */
+  removeVolumes: z.array(uuid).default([]),
   heartbeatIntervalMs: z.number(),
 });
 

@@ -10,3 +10,4 @@ export * from "./registries";
 export * from "./tenants";
 export * from "./tokens";
 export * from "./unikernel";
+export * from "./volumes";

@@ -125,7 +125,8 @@ export async function applyReport(db: Db, hostId: string, r: InstanceReport) {
 
 /**
  * A heartbeat marks the host ready, refreshes what it offers, applies the state of every
- * instance it reports, and answers with the instances it runs that nobody wants any more.
+ * instance it reports, and answers with the instances it runs that nobody wants any more and
+ * the volumes it holds that were deleted.
  */
 export async function heartbeat(db: Db, hostId: string, hb: HeartbeatRequest) {
   await db.host.update({
@@ -168,7 +169,23 @@ export async function heartbeat(db: Db, hostId: string, hb: HeartbeatRequest) {
     if (k.state !== r.state) await applyReport(db, hostId, r);
   }
   await storeMetrics(db, hostId, hb.instances);
-  return { stop, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS };
+  return {
+    stop,
+    removeVolumes: await deletedVolumes(db, hb.volumes),
+    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+  };
+}
+
+/**
+ * Of the volumes a host holds, those without a row: their tenant deleted them (or the tenant is
+ * gone). Ids are never reused, so no row means for good, and the host deletes their data. A
+ * volume whose row exists stays, whatever its hostId says: only a deletion removes data.
+ */
+async function deletedVolumes(db: Db, held: string[]): Promise<string[]> {
+  if (held.length === 0) return [];
+  const rows = await db.volume.findMany({ where: { id: { in: held } }, select: { id: true } });
+  const existing = new Set(rows.map((r) => r.id));
+  return held.filter((id) => !existing.has(id));
 }
 
 /**

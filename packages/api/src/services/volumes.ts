@@ -1,7 +1,8 @@
 import type { VolumeMount } from "@berth/contracts";
 import type { Db } from "@berth/db";
-import { AppError } from "../errors";
+import { AppError, notFound } from "../errors";
 import type { ScopedDb } from "../scope";
+import { type ActorRef, recordAudit } from "./audit";
 
 type Tx = Parameters<Parameters<ScopedDb["$transaction"]>[0]>[0];
 
@@ -57,5 +58,103 @@ export async function volumesOf(db: Db, d: { tenantId: string; volumes: unknown 
   return mounts.flatMap((m) => {
     const v = byName.get(m.name);
     return v ? [{ ...m, volumeId: v.id, sizeMiB: v.sizeMiB, hostId: v.hostId }] : [];
+  });
+}
+
+/** The deployments (running or stopped: a deleted one is gone) that mount each named volume. */
+async function mountsByVolume(tx: Pick<ScopedDb, "deployment">) {
+  const deployments = await tx.deployment.findMany({
+    select: { id: true, name: true, volumes: true },
+    orderBy: { name: "asc" },
+  });
+  const by = new Map<
+    string,
+    { deploymentId: string; deploymentName: string; mountPath: string; readOnly: boolean }[]
+  >();
+  for (const d of deployments)
+    for (const m of (d.volumes ?? []) as StoredMount[])
+      by.set(m.name, [
+        ...(by.get(m.name) ?? []),
+        { deploymentId: d.id, deploymentName: d.name, mountPath: m.mountPath, readOnly: m.readOnly },
+      ]);
+  return by;
+}
+
+type VolumeRow = {
+  id: string;
+  name: string;
+  sizeMiB: number;
+  createdAt: Date;
+  host: { id: string; name: string } | null;
+};
+
+const toVolumeDto = (v: VolumeRow, usedBy: Awaited<ReturnType<typeof mountsByVolume>>) => ({
+  id: v.id,
+  name: v.name,
+  sizeMiB: v.sizeMiB,
+  host: v.host,
+  usedBy: usedBy.get(v.name) ?? [],
+  createdAt: v.createdAt.toISOString(),
+});
+
+const volumeSelect = {
+  id: true,
+  name: true,
+  sizeMiB: true,
+  createdAt: true,
+  host: { select: { id: true, name: true } },
+} as const;
+
+/** The tenant's volumes with where they live and who mounts them, and its volume quota. */
+export async function listVolumes(opts: { scope: ScopedDb; tenantId: string }) {
+  const [rows, usedBy, tenant] = await Promise.all([
+    opts.scope.volume.findMany({ select: volumeSelect, orderBy: { name: "asc" } }),
+    mountsByVolume(opts.scope),
+    opts.scope.tenant.findUnique({ where: { id: opts.tenantId }, select: { quotaVolumeMiB: true } }),
+  ]);
+  if (!tenant) throw notFound("tenant");
+  return {
+    volumes: rows.map((v) => toVolumeDto(v, usedBy)),
+    quotaMiB: tenant.quotaVolumeMiB,
+    usedMiB: rows.reduce((sum, v) => sum + v.sizeMiB, 0),
+  };
+}
+
+/**
+ * Deletes a volume nothing mounts. The row goes at once (its size leaves the quota); the data on
+ * its host goes when that host's agent next heartbeats: it lists the volumes it holds and is told
+ * which no longer exist (services/agents.ts `heartbeat`). Under the tenant row lock, which
+ * deployment creates and updates take too, so no deployment can start mounting it meanwhile.
+ */
+export async function deleteVolume(opts: {
+  scope: ScopedDb;
+  tenantId: string;
+  actor: ActorRef;
+  name: string;
+}) {
+  return opts.scope.$transaction(async (tx) => {
+    // the lock deployments' creates and updates take (deployments.ts lockTenant)
+    await tx.$queryRaw`SELECT 1 FROM tenant WHERE id = ${opts.tenantId}::uuid FOR UPDATE`;
+    const v = await tx.volume.findFirst({ where: { name: opts.name }, select: volumeSelect });
+    if (!v) throw notFound(`name: volume "${opts.name}"`);
+    const usedBy = await mountsByVolume(tx);
+    const users = usedBy.get(v.name) ?? [];
+    if (users.length > 0)
+      throw new AppError(
+        "CONFLICT",
+        `name: volume "${v.name}" is mounted by deployment${users.length > 1 ? "s" : ""} ${users
+          .map((u) => `"${u.deploymentName}"`)
+          .join(", ")}; delete them or update them not to mount it first`,
+      );
+    await tx.volume.deleteMany({ where: { id: v.id } });
+    await recordAudit({
+      db: tx,
+      tenantId: opts.tenantId,
+      actor: opts.actor,
+      action: "volume.delete",
+      target: v.id,
+      data: { name: v.name, sizeMiB: v.sizeMiB, hostId: v.host?.id ?? null },
+    });
+    return toVolumeDto(v, usedBy);
   });
 }
