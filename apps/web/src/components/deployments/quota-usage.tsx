@@ -18,7 +18,17 @@ export function quotaUsage(deployments: DeploymentDto[]) {
   return used;
 }
 
-function Meter({ label, used, limit, text }: { label: string; used: number; limit: number; text: string }) {
+export function Meter({
+  label,
+  used,
+  limit,
+  text,
+}: {
+  label: string;
+  used: number;
+  limit: number;
+  text: string;
+}) {
   const pct = limit > 0 ? Math.min(100, Math.round((used / limit) * 100)) : 100;
   return (
     <div className="grid gap-1.5">

@@ -10,7 +10,7 @@ import { TenantSwitcher } from "./tenant-switcher";
 import type { ShellUser } from "./types";
 import { UserMenu } from "./user-menu";
 
-const sections = ["deployments", "members", "tokens"] as const;
+const sections = ["deployments", "volumes", "members", "tokens"] as const;
 
 export function TopBar({ user, tenants: initial }: { user: ShellUser; tenants: TenantDto[] }) {
   const trpc = useTRPC();
@@ -26,6 +26,7 @@ export function TopBar({ user, tenants: initial }: { user: ShellUser; tenants: T
     ...(tenantId
       ? [
           { href: `/t/${tenantId}/deployments`, label: "Deployments" },
+          { href: `/t/${tenantId}/volumes`, label: "Volumes" },
           { href: `/t/${tenantId}/members`, label: "Members" },
           { href: `/t/${tenantId}/tokens`, label: "Tokens" },
         ]
