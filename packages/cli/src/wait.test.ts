@@ -28,6 +28,7 @@ const deployment = (instances: Instance[]): Deployment => ({
   env: {},
   ports: [],
   volumes: [],
+  secrets: [],
   cpuMillis: 500,
   memoryMiB: 256,
   replicas: instances.length,

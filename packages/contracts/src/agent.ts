@@ -115,6 +115,11 @@ export const instanceSpecDto = z.object({
   image: z.string(),
   command: z.array(z.string()),
   args: z.array(z.string()),
+  /**
+   * The deployment's env with its secrets' values added (never a name in both): the one place a
+   * secret is returned in clear, to the agent of the host the instance is assigned to. Keep it out
+   * of logs and of anything written outside the instance's 0600/0700 files.
+   */
   env: z.record(z.string(), z.string()),
   ports: z.array(z.object({ port: z.number(), protocol: z.enum(["tcp", "udp"]) })),
   cpuMillis: z.number(),

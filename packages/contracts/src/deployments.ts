@@ -16,6 +16,23 @@ export const envKey = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a valid environment variable name");
 
+/**
+ * A secret: a variable the instance gets in its environment like `env`, but write-only. Its value
+ * is stored sealed and never shown again; never empty, since an empty value is most often an unset
+ * shell variable (`--secret TOKEN=$TOKEN`), not what anyone meant.
+ */
+export const secretValue = z.string().min(1, "must not be empty").max(32_768);
+export const maxSecrets = 128;
+const secretCount = (s: Record<string, unknown>) => Object.keys(s).length <= maxSecrets;
+const secretCountMessage = `must have at most ${maxSecrets} secrets`;
+
+/** The first name that is both an env key and a secret: one variable, two values. */
+export function clashingSecret(env: Record<string, unknown>, secretNames: Iterable<string>): string | null {
+  for (const name of secretNames) if (Object.hasOwn(env, name)) return name;
+  return null;
+}
+export const secretClashMessage = "is also an env key; a name is either in env or a secret";
+
 export const portSpec = z.strictObject({
   port: z.number().int().min(1).max(65535),
   protocol: z.enum(["tcp", "udp"]).default("tcp"),
@@ -78,6 +95,13 @@ export const deploymentSpec = z.strictObject({
   cpuMillis: runFields.cpuMillis.default(500),
   memoryMiB: runFields.memoryMiB.default(256),
   volumes: runFields.volumes.default([]),
+  secrets: z
+    .record(envKey, secretValue)
+    .refine(secretCount, secretCountMessage)
+    .default({})
+    .describe(
+      "NAME to value, added to the environment of every instance; write-only: stored sealed, never returned",
+    ),
   replicas: z.number().int().min(0).max(100).default(1),
   isolation: isolationLevel.optional().describe("defaults to the tenant's default isolation level"),
   hostSelector: z
@@ -88,7 +112,10 @@ export const deploymentSpec = z.strictObject({
 });
 export type DeploymentSpec = z.infer<typeof deploymentSpec>;
 
-export const createDeploymentInput = deploymentSpec.extend(tenantInput.shape);
+export const createDeploymentInput = deploymentSpec.extend(tenantInput.shape).superRefine((d, ctx) => {
+  const name = clashingSecret(d.env, Object.keys(d.secrets));
+  if (name) ctx.addIssue({ code: "custom", path: ["secrets", name], message: secretClashMessage });
+});
 
 export const deploymentRef = tenantInput.extend({ deploymentId: uuid }).strict();
 
@@ -128,6 +155,9 @@ export const deploymentDto = z.object({
   cpuMillis: z.number(),
   memoryMiB: z.number(),
   volumes: z.array(z.object({ name: z.string(), mountPath: z.string(), readOnly: z.boolean() })),
+  secrets: z
+    .array(z.object({ name: z.string(), updatedAt: isoDate }))
+    .describe("the names of its secrets and when each was set; values are never returned"),
   replicas: z.number(),
   isolation: isolationLevel,
   hostSelector: z.record(z.string(), z.string()),
@@ -141,7 +171,18 @@ export type DeploymentDto = z.infer<typeof deploymentDto>;
 
 export const scaleInput = deploymentRef.extend({ replicas: z.number().int().min(0).max(100) }).strict();
 
-export const updateDeploymentInput = deploymentRef.extend(z.object(runFields).partial().shape).strict();
+export const updateDeploymentInput = deploymentRef
+  .extend(z.object(runFields).partial().shape)
+  .extend({
+    secrets: z
+      .record(envKey, secretValue.nullable())
+      .refine(secretCount, secretCountMessage)
+      .optional()
+      .describe(
+        "NAME to a new value sets that secret, NAME to null removes it; secrets not named keep their values",
+      ),
+  })
+  .strict();
 
 export const rollbackInput = deploymentRef
   .extend({
@@ -152,7 +193,7 @@ export const rollbackInput = deploymentRef
 export const revisionDto = z.object({
   generation: z.number(),
   reason: z.string(),
-  spec: z.record(z.string(), z.unknown()),
+  spec: z.record(z.string(), z.unknown()).describe("what ran; `secrets` lists the names of its secrets only"),
   createdAt: isoDate,
 });
 

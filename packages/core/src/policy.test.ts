@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { quotaExceeded, resolveIsolation } from "./policy";
+import { quotaExceeded, resolveIsolation, unsupportedAtLevel } from "./policy";
 import { canAssignRole, roleAtLeast, tokenRole } from "./roles";
 
 describe("isolation policy", () => {
@@ -51,5 +51,15 @@ describe("roles", () => {
     expect(canAssignRole("owner", "member", "owner")).toBe(true);
     expect(canAssignRole("admin", "viewer", "member")).toBe(true);
     expect(canAssignRole("member", "viewer", "member")).toBe(false);
+  });
+});
+
+describe("what a level cannot run", () => {
+  it("refuses volumes at the virtual machine levels, secrets at the unikernel level only", () => {
+    expect(unsupportedAtLevel("container", { volumes: [{}], secretNames: ["TOKEN"] })).toBeNull();
+    expect(unsupportedAtLevel("microvm", { volumes: [{}] })).toMatch(/^volumes: /);
+    expect(unsupportedAtLevel("microvm", { secretNames: ["TOKEN"] })).toBeNull();
+    expect(unsupportedAtLevel("unikernel", { secretNames: ["TOKEN"] })).toMatch(/^secrets\.TOKEN: /);
+    expect(unsupportedAtLevel("unikernel", { secretNames: [] })).toBeNull();
   });
 });

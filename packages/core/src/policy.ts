@@ -21,14 +21,18 @@ export function resolveIsolation(
 /**
  * What a level cannot run yet, named by field: volumes are ext4 images loop-mounted and bound
  * into containers; the virtual machine levels do not attach them (yet), and an instance that
- * silently ran without its data would be worse than a refusal.
+ * silently ran without its data would be worse than a refusal. Secrets reach an instance through
+ * its environment, which a unikernel does not have.
  */
 export function unsupportedAtLevel(
   level: IsolationLevel,
-  spec: { volumes?: readonly unknown[] },
+  spec: { volumes?: readonly unknown[]; secretNames?: readonly string[] },
 ): string | null {
   if (level !== "container" && (spec.volumes?.length ?? 0) > 0)
     return `volumes: isolation level "${level}" does not mount volumes yet; use level "container" or remove the volumes`;
+  const [secret] = spec.secretNames ?? [];
+  if (level === "unikernel" && secret !== undefined)
+    return `secrets.${secret}: isolation level "unikernel" has no environment to hand secrets to; use "container" or "microvm"`;
   return null;
 }
 

@@ -77,6 +77,7 @@ export const deploymentsRouter = router({
         spec,
         placement: ctx.placementQueue,
         registries: { db: ctx.db, key: ctx.credentialKey },
+        secretKey: ctx.credentialKey,
       });
     }),
   delete: tenantProcedure("member")
@@ -187,6 +188,7 @@ export const deploymentsRouter = router({
         change: sent,
         placement: ctx.placementQueue,
         registries: { db: ctx.db, key: ctx.credentialKey },
+        secretKey: ctx.credentialKey,
       });
     }),
   rollback: tenantProcedure("member")

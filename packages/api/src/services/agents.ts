@@ -9,6 +9,7 @@ import { releaseReservation } from "./capacity";
 import { deploymentSpecOf } from "./deployments";
 import { createHostRedisUser } from "./redis-acl";
 import { credentialsForImage } from "./registries";
+import { openSecrets, parseStoredSecrets } from "./secrets";
 import { volumesOf } from "./volumes";
 
 const hash = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -211,14 +212,26 @@ export async function instanceSpec(db: Db, hostId: string, instanceId: string, c
   // no deployment: it was deleted between the two reads Prisma makes here
   if (!i?.deployment) throw notFound("instance");
   const volumes = await volumesOf(db, i.deployment);
+  const spec = deploymentSpecOf(i.deployment);
+  // The deployment's secrets, opened for the host the instance is assigned to (the query above),
+  // reach the instance as environment variables; a name is never both (the API refuses it).
+  const owner = { tenantId: i.tenantId, deploymentId: i.deploymentId };
+  const secrets = secretsFor(i.deployment.secrets, owner, credentialKey);
   return {
     instanceId: i.id,
     generation: i.generation,
     deploymentId: i.deploymentId,
-    ...deploymentSpecOf(i.deployment),
+    ...spec,
+    env: { ...spec.env, ...secrets },
     volumes: volumes.map(({ hostId: _, ...v }) => v),
     registryAuth: credentialKey
       ? await credentialsForImage(db, credentialKey, i.tenantId, i.deployment.image)
       : undefined,
   };
+}
+
+function secretsFor(column: unknown, owner: { tenantId: string; deploymentId: string }, key?: Buffer) {
+  if (Object.keys(parseStoredSecrets(column)).length === 0) return {};
+  if (!key) throw new Error("instanceSpec: the deployment has secrets, no key to open them");
+  return openSecrets(key, owner, column);
 }

@@ -1,4 +1,4 @@
-import { type DeploymentSpec, instanceMetrics } from "@berth/contracts";
+import { clashingSecret, type DeploymentSpec, instanceMetrics, secretClashMessage } from "@berth/contracts";
 import { quotaExceeded, type Resources, resolveIsolation, unsupportedAtLevel } from "@berth/core";
 import type { Db, Deployment, Instance } from "@berth/db";
 import type { Queue } from "bullmq";
@@ -9,6 +9,7 @@ import { releaseReservation } from "./capacity";
 import { type ImageKindAnswer, lookupImageKind, wrongKindFor } from "./image-kind";
 import { requestPlacement } from "./placement-queue";
 import { credentialsForImage } from "./registries";
+import { changeSecrets, secretNamesOf } from "./secrets";
 import { ensureVolumes, type StoredMount } from "./volumes";
 
 // States in which an instance holds (or is about to hold) its share of the tenant's quota.
@@ -64,6 +65,7 @@ export function toDeploymentDto(d: Deployment & { instances: Instance[] }) {
   return {
     id: d.id,
     ...deploymentSpecOf(d),
+    secrets: secretNamesOf(d.secrets),
     replicas: d.replicas,
     hostSelector: d.hostSelector as Record<string, string>,
     desiredState: d.desiredState,
@@ -156,8 +158,16 @@ export async function createDeployment(opts: {
   placement: Queue;
   /** Where the tenant's registry credentials are, to read the image's manifest (its kind). */
   registries?: { db: Db; key: Buffer };
+  /** Seals the spec's secrets; needed only when it has some. */
+  secretKey?: Buffer;
 }) {
   const { spec } = opts;
+  const secretNames = Object.keys(spec.secrets);
+  // the input schema checks this too; the service is also called without it (bench, tests)
+  const clash = clashingSecret(spec.env, secretNames);
+  if (clash) throw new AppError("BAD_REQUEST", `secrets.${clash}: ${secretClashMessage}`);
+  if (secretNames.length && !opts.secretKey)
+    throw new Error("createDeployment: secrets but no key to seal them");
   // Before the transaction: a registry's answer can take seconds, the tenant row stays unlocked.
   const kind = await imageKindOf(opts.registries, opts.tenantId, spec.image);
   const created = await opts.scope.$transaction(async (tx) => {
@@ -167,7 +177,7 @@ export async function createDeployment(opts: {
       spec.isolation,
     );
     if (!policy.ok) throw new AppError("BAD_REQUEST", policy.message);
-    const unsupported = unsupportedAtLevel(policy.level, spec);
+    const unsupported = unsupportedAtLevel(policy.level, { volumes: spec.volumes, secretNames });
     if (unsupported) throw new AppError("BAD_REQUEST", unsupported);
     const wrongKind = wrongKindFor(policy.level, spec.image, kind);
     if (wrongKind) throw new AppError("BAD_REQUEST", wrongKind);
@@ -208,15 +218,36 @@ export async function createDeployment(opts: {
       },
       include: { instances: true },
     });
+    // sealed once the row exists: its id is part of each value's additional data
+    const withSecrets = secretNames.length
+      ? await tx.deployment.update({
+          where: { id: d.id },
+          data: {
+            secrets: changeSecrets(
+              opts.secretKey as Buffer,
+              { tenantId: opts.tenantId, deploymentId: d.id },
+              {},
+              spec.secrets,
+            ),
+          },
+          include: { instances: true },
+        })
+      : d;
     await recordAudit({
       db: tx,
       tenantId: opts.tenantId,
       actor: opts.actor,
       action: "deployment.create",
       target: d.id,
-      data: { name: d.name, image: d.image, isolation: d.isolation, replicas: d.replicas },
+      data: {
+        name: d.name,
+        image: d.image,
+        isolation: d.isolation,
+        replicas: d.replicas,
+        ...(secretNames.length ? { secrets: secretNames } : {}),
+      },
     });
-    return d;
+    return withSecrets;
   });
   await requestPlacement(opts.placement, {
     deploymentId: created.id,

@@ -1,4 +1,9 @@
-import type { DeploymentSpec, IsolationLevel } from "@berth/contracts";
+import {
+  clashingSecret,
+  type DeploymentSpec,
+  type IsolationLevel,
+  secretClashMessage,
+} from "@berth/contracts";
 import { unsupportedAtLevel } from "@berth/core";
 import type { Db, Prisma } from "@berth/db";
 import type { Queue } from "bullmq";
@@ -8,15 +13,30 @@ import { type ActorRef, recordAudit } from "./audit";
 import { assertQuota, imageKindOf, lockTenant, toDeploymentDto } from "./deployments";
 import { wrongKindFor } from "./image-kind";
 import { requestPlacement } from "./placement-queue";
+import { changeSecrets, parseStoredSecrets } from "./secrets";
 import { ensureVolumes } from "./volumes";
 
 type Tx = Parameters<Parameters<ScopedDb["$transaction"]>[0]>[0];
 
-/** The fields an update may change; everything that defines what runs, not how many. */
+/**
+ * The fields an update may change; everything that defines what runs, not how many. Secrets
+ * change by name: a value sets one, null removes one, the others keep their values.
+ */
 export type SpecChange = Partial<
   Pick<DeploymentSpec, "image" | "command" | "args" | "env" | "ports" | "cpuMillis" | "memoryMiB" | "volumes">
->;
-const specKeys = ["image", "command", "args", "env", "ports", "cpuMillis", "memoryMiB", "volumes"] as const;
+> & { secrets?: Record<string, string | null> };
+// secrets are sealed in the column, so a revision holds them sealed too and a rollback restores them
+const specKeys = [
+  "image",
+  "command",
+  "args",
+  "env",
+  "ports",
+  "cpuMillis",
+  "memoryMiB",
+  "volumes",
+  "secrets",
+] as const;
 
 type Row = { id: string; generation: number; replicas: number } & Record<(typeof specKeys)[number], unknown>;
 
@@ -50,10 +70,12 @@ export async function recordGeneration(
       },
     });
   }
+  // revisions recorded before deployments had secrets had none
+  const spec = { secrets: {}, ...opts.spec };
   await tx.deploymentRevision.create({
-    data: { tenantId: opts.tenantId, deploymentId: d.id, generation, spec: opts.spec, reason: opts.reason },
+    data: { tenantId: opts.tenantId, deploymentId: d.id, generation, spec, reason: opts.reason },
   });
-  await tx.deployment.updateMany({ where: { id: d.id }, data: { ...(opts.spec as object), generation } });
+  await tx.deployment.updateMany({ where: { id: d.id }, data: { ...(spec as object), generation } });
   return generation;
 }
 
@@ -66,8 +88,13 @@ export async function updateDeployment(opts: {
   placement: Queue;
   /** Where the tenant's registry credentials are, to read a new image's manifest (its kind). */
   registries?: { db: Db; key: Buffer };
+  /** Seals new secret values; needed only when the change sets some. */
+  secretKey?: Buffer;
 }) {
-  if (Object.keys(opts.change).length === 0)
+  // an empty secrets map changes nothing
+  const { secrets: secretChange, ...fields } = opts.change;
+  const secretsChanged = secretChange && Object.keys(secretChange).length > 0;
+  if (Object.keys(fields).length === 0 && !secretsChanged)
     throw new AppError("BAD_REQUEST", "body: name at least one field to change");
   const image = opts.change.image as string | undefined;
   const kind = image ? await imageKindOf(opts.registries, opts.tenantId, image) : null;
@@ -75,14 +102,29 @@ export async function updateDeployment(opts: {
     const d = await tx.deployment.findFirst({ where: { id: opts.deploymentId } });
     if (!d) throw notFound("deployment");
     const tenant = await lockTenant(tx, opts.tenantId);
-    const { volumes: mounts, ...rest } = opts.change;
-    const unsupported = unsupportedAtLevel(d.isolation, { volumes: mounts });
+    const { volumes: mounts, ...rest } = fields;
+    const setting = Object.entries(secretChange ?? {}).flatMap(([k, v]) => (v === null ? [] : [k]));
+    const unsupported = unsupportedAtLevel(d.isolation, { volumes: mounts, secretNames: setting });
     if (unsupported) throw new AppError("BAD_REQUEST", unsupported);
+    const secrets = secretsChanged
+      ? changeSecrets(
+          opts.secretKey ?? missingKey(),
+          { tenantId: opts.tenantId, deploymentId: d.id },
+          parseStoredSecrets(d.secrets),
+          secretChange,
+        )
+      : undefined;
+    assertNoClash(
+      rest.env ?? (d.env as Record<string, string>),
+      secrets ?? parseStoredSecrets(d.secrets),
+      rest.env,
+    );
     const wrongKind = image && kind ? wrongKindFor(d.isolation as IsolationLevel, image, kind) : null;
     if (wrongKind) throw new AppError("BAD_REQUEST", wrongKind);
     const spec: Prisma.InputJsonObject = {
       ...specOfRow(d),
       ...(rest as Prisma.InputJsonObject),
+      ...(secrets ? { secrets } : {}),
       ...(mounts
         ? {
             volumes: await ensureVolumes(tx, {
@@ -111,10 +153,41 @@ export async function updateDeployment(opts: {
       actor: opts.actor,
       action: "deployment.update",
       target: d.id,
-      data: { generation, change: opts.change as Prisma.InputJsonObject },
+      data: { generation, change: auditedChange(fields, secretChange) },
     });
   });
   return afterChange(opts);
+}
+
+function missingKey(): never {
+  throw new Error("updateDeployment: secrets but no key to seal them");
+}
+
+/**
+ * One variable, one value: no name both in env and among the secrets. The field named is the one
+ * the request touched: a secret it sets, else the env key it sets over an existing secret.
+ */
+function assertNoClash(env: Record<string, string>, secrets: object, envChange: object | undefined) {
+  const name = clashingSecret(env, Object.keys(secrets));
+  if (!name) return;
+  if (envChange && Object.hasOwn(envChange, name))
+    throw new AppError(
+      "BAD_REQUEST",
+      `env.${name}: is a secret of this deployment; remove the secret (secrets.${name}: null) in the same update`,
+    );
+  throw new AppError("BAD_REQUEST", `secrets.${name}: ${secretClashMessage}`);
+}
+
+/** The change as the audit log keeps it: secret names with what happened to them, no values. */
+function auditedChange(
+  fields: object,
+  secrets: Record<string, string | null> | undefined,
+): Prisma.InputJsonObject {
+  const named = Object.entries(secrets ?? {}).map(([k, v]) => [k, v === null ? "removed" : "set"]);
+  return {
+    ...(fields as Prisma.InputJsonObject),
+    ...(named.length ? { secrets: Object.fromEntries(named) } : {}),
+  };
 }
 
 /** Rolls back to an earlier generation's spec, as a new generation (history only grows). */
@@ -217,10 +290,15 @@ export async function listRevisions(opts: { scope: ScopedDb; deploymentId: strin
     where: { deploymentId: d.id },
     orderBy: { generation: "desc" },
   });
-  return rows.map((r) => ({
-    generation: r.generation,
-    reason: r.reason,
-    spec: r.spec as Record<string, unknown>,
-    createdAt: r.createdAt.toISOString(),
-  }));
+  return rows.map((r) => {
+    const { secrets, ...spec } = r.spec as Record<string, unknown>;
+    return {
+      generation: r.generation,
+      reason: r.reason,
+      // the sealed values stay in the database: a revision shows which secrets it had
+      spec:
+        secrets === undefined ? spec : { ...spec, secrets: Object.keys(parseStoredSecrets(secrets)).sort() },
+      createdAt: r.createdAt.toISOString(),
+    };
+  });
 }
