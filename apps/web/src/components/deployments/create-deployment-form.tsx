@@ -5,6 +5,7 @@ import { type FormEvent, useId, useState } from "react";
 import { z } from "zod";
 import { parseEnvText } from "@/lib/env-text";
 import { type FieldErrors, serverErrors, zodFieldErrors } from "@/lib/errors";
+import { parseSecretText } from "@/lib/secret-text";
 import { useTRPC } from "@/trpc/client";
 import { useTenant } from "../tenants/tenant-context";
 import { Alert } from "../ui/alert";
@@ -23,6 +24,7 @@ type Fields =
   | "cpuMillis"
   | "memoryMiB"
   | "env"
+  | "secrets"
   | "volumes";
 
 const wholeNumber = (min: number, max: number) =>
@@ -71,6 +73,7 @@ export function CreateDeploymentForm({ onDone, recent = [] }: { onDone: () => vo
     cpuMillis: "500",
     memoryMiB: "256",
     env: "",
+    secrets: "",
     volume: "",
   });
   // Suggested beside the tenant's recent images: what the registries' catalogues hold that boots
@@ -97,19 +100,26 @@ export function CreateDeploymentForm({ onDone, recent = [] }: { onDone: () => vo
     setFormError(null);
     const env = parseEnvText(values.env);
     const volumes = values.isolation === "container" ? parseVolume(values.volume) : [];
-    // the schema is strict (as the API's): the raw volume text is not one of its keys
-    const { volume: _, ...fields } = values;
+    // a unikernel has no environment: the field is hidden there, and its text not sent
+    const secrets =
+      values.isolation === "unikernel"
+        ? { secrets: {}, error: null }
+        : parseSecretText(values.secrets, Object.keys(env.env));
+    // the schema is strict (as the API's): the raw volume and secrets texts are not its keys
+    const { volume: _, secrets: _s, ...fields } = values;
     const parsed = schema.safeParse({ ...fields, env: env.env, volumes });
-    // every message at once: the env text's own, then the schema's for the other fields
+    // every message at once: the env and secrets texts' own, then the schema's for the others
     const errs: FieldErrors<Fields> = parsed.success ? {} : zodFieldErrors(parsed.error);
     if (env.error) errs.env = `Environment: ${env.error}`;
-    if (!parsed.success || env.error) return setErrors(errs);
+    if (secrets.error) errs.secrets = `Secrets: ${secrets.error}`;
+    if (!parsed.success || env.error || secrets.error) return setErrors(errs);
     setErrors({});
     const { port, ...rest } = parsed.data;
     try {
       const d = await create.mutateAsync({
         tenantId: tenant.id,
         ...rest,
+        secrets: secrets.secrets,
         ports: port === "" ? [] : [{ port, protocol: "tcp" }],
       });
       await qc.invalidateQueries({ queryKey: trpc.deployments.list.queryKey({ tenantId: tenant.id }) });
@@ -125,6 +135,7 @@ export function CreateDeploymentForm({ onDone, recent = [] }: { onDone: () => vo
         "cpuMillis",
         "memoryMiB",
         "env",
+        "secrets",
         "volumes",
       ] as const);
       const { ports, ...rest } = s.fields;
@@ -252,6 +263,28 @@ export function CreateDeploymentForm({ onDone, recent = [] }: { onDone: () => vo
               />
             )}
           </Field>
+          {values.isolation !== "unikernel" ? (
+            <Field
+              label="Secrets"
+              error={errors.secrets}
+              hint="One NAME=value a line, added to the environment. Write-only: stored encrypted, never shown again, given only to the hosts that run the instances."
+              className="sm:col-span-2"
+            >
+              {(p) => (
+                <Textarea
+                  {...p}
+                  rows={2}
+                  value={values.secrets}
+                  onChange={set("secrets")}
+                  spellCheck={false}
+                  autoCapitalize="none"
+                  autoComplete="off"
+                  placeholder="API_TOKEN=…"
+                  className="font-mono"
+                />
+              )}
+            </Field>
+          ) : null}
           <datalist id={listId}>
             {suggestions.map((i) => (
               <option key={i} value={i} />

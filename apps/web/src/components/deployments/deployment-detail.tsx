@@ -18,6 +18,7 @@ import { stateTone } from "./instance-states";
 import { LogPanel } from "./log-panel";
 import { Revisions } from "./revisions";
 import { RolloutProgress, visibleInstances } from "./rollout-progress";
+import { SecretsCard } from "./secrets-card";
 import { useMetricsHistory } from "./sparkline";
 import { UpdateForm } from "./update-form";
 
@@ -73,6 +74,7 @@ export function DeploymentDetail({ deploymentId }: { deploymentId: string }) {
         </Card>
         {tenant.can("member") ? <DeploymentActions deployment={d} /> : null}
         <LogPanel deployment={d} />
+        <SecretsCard deployment={d} />
         {tenant.can("member") ? <UpdateForm deployment={d} /> : null}
         <div className="grid gap-6 2xl:grid-cols-2">
           <Revisions deployment={d} />

@@ -18,7 +18,14 @@ import { useToast } from "../ui/toast";
 /** What changed between a revision and the one before it, in a few words. */
 function summary(spec: Record<string, unknown>): string {
   const env = Object.entries((spec.env ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`);
-  const parts = [`${spec.cpuMillis} m CPU`, `${spec.memoryMiB} MiB`, env.length ? env.join(" ") : "no env"];
+  // names only: the API keeps a revision's secret values to itself
+  const secrets = Array.isArray(spec.secrets) ? (spec.secrets as string[]) : [];
+  const parts = [
+    `${spec.cpuMillis} m CPU`,
+    `${spec.memoryMiB} MiB`,
+    env.length ? env.join(" ") : "no env",
+    ...(secrets.length ? [`secrets ${secrets.join(", ")}`] : []),
+  ];
   return parts.join(" · ");
 }
 

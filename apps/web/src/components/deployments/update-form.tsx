@@ -5,16 +5,17 @@ import { type FormEvent, useId, useState } from "react";
 import { z } from "zod";
 import { envToText, parseEnvText, sameEnv } from "@/lib/env-text";
 import { type FieldErrors, serverErrors, zodFieldErrors } from "@/lib/errors";
+import { parseSecretText } from "@/lib/secret-text";
 import { useTRPC } from "@/trpc/client";
 import { Alert } from "../ui/alert";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardFooter, CardHeader } from "../ui/card";
 import { Field } from "../ui/field";
-import { Input, Textarea } from "../ui/input";
+import { Checkbox, Input, Textarea } from "../ui/input";
 import { useToast } from "../ui/toast";
 
-type Fields = "image" | "env" | "cpuMillis" | "memoryMiB";
-const fields = ["image", "env", "cpuMillis", "memoryMiB"] as const;
+type Fields = "image" | "env" | "cpuMillis" | "memoryMiB" | "secrets";
+const fields = ["image", "env", "cpuMillis", "memoryMiB", "secrets"] as const;
 
 // The API's own field schemas (and so its messages); the numbers arrive as text.
 const api = updateDeploymentInput.shape;
@@ -30,7 +31,9 @@ const schema = z.object({
 /**
  * Changes what runs: the API records a new generation and the reconciler replaces the instances
  * one at a time (one extra beside the old ones), so the endpoint keeps answering throughout.
- * Only the fields that differ are sent: an unchanged form is not an update.
+ * Only the fields that differ are sent: an unchanged form is not an update. Secrets are write-only,
+ * so the form never holds their values: it sends the ones typed (set or replaced) and the names
+ * ticked for removal; the others keep their values.
  */
 export function UpdateForm({ deployment: d }: { deployment: DeploymentDto }) {
   const trpc = useTRPC();
@@ -41,13 +44,16 @@ export function UpdateForm({ deployment: d }: { deployment: DeploymentDto }) {
     env: envToText(d.env),
     cpuMillis: String(d.cpuMillis),
     memoryMiB: String(d.memoryMiB),
+    secrets: "",
   };
   // re-seeded when a new generation arrives (an update or a rollback from elsewhere)
   const [seededAt, setSeededAt] = useState(d.generation);
   const [values, setValues] = useState(initial);
+  const [remove, setRemove] = useState<string[]>([]);
   if (seededAt !== d.generation) {
     setSeededAt(d.generation);
     setValues(initial);
+    setRemove([]);
   }
   const [open, setOpen] = useState(false);
   const [errors, setErrors] = useState<FieldErrors<Fields>>({});
@@ -62,15 +68,30 @@ export function UpdateForm({ deployment: d }: { deployment: DeploymentDto }) {
     setFormError(null);
     const env = parseEnvText(values.env);
     if (env.error) return setErrors({ env: `Environment: ${env.error}` });
-    const parsed = schema.safeParse({ ...values, env: env.env });
+    const kept = d.secrets.map((s) => s.name).filter((n) => !remove.includes(n));
+    const shadowed = kept.find((n) => Object.hasOwn(env.env, n));
+    if (shadowed)
+      return setErrors({
+        env: `Environment: ${shadowed} is a secret of this deployment; tick it for removal below to make it a plain variable`,
+      });
+    const secrets = parseSecretText(values.secrets, Object.keys(env.env));
+    const removing = Object.keys(secrets.secrets).find((n) => remove.includes(n));
+    if (secrets.error || removing)
+      return setErrors({
+        secrets: `Secrets: ${secrets.error ?? `${removing} is also ticked for removal; untick it to replace its value`}`,
+      });
+    const { secrets: _, ...rest } = values;
+    const parsed = schema.safeParse({ ...rest, env: env.env });
     if (!parsed.success) return setErrors(zodFieldErrors(parsed.error));
     setErrors({});
     const p = parsed.data;
+    const secretChange = { ...secrets.secrets, ...Object.fromEntries(remove.map((n) => [n, null])) };
     const change = {
       ...(p.image !== d.image ? { image: p.image } : {}),
       ...(!sameEnv(p.env, d.env) ? { env: p.env } : {}),
       ...(p.cpuMillis !== d.cpuMillis ? { cpuMillis: p.cpuMillis } : {}),
       ...(p.memoryMiB !== d.memoryMiB ? { memoryMiB: p.memoryMiB } : {}),
+      ...(Object.keys(secretChange).length ? { secrets: secretChange } : {}),
     };
     if (Object.keys(change).length === 0) return setFormError("Nothing changed: edit a field first.");
     try {
@@ -146,12 +167,58 @@ export function UpdateForm({ deployment: d }: { deployment: DeploymentDto }) {
               />
             )}
           </Field>
+          {d.isolation !== "unikernel" ? (
+            <Field
+              label="Set secrets"
+              error={errors.secrets}
+              hint="One NAME=value a line: adds a secret or replaces its value. Secrets not named keep theirs."
+              className="sm:col-span-2"
+            >
+              {(p) => (
+                <Textarea
+                  {...p}
+                  rows={2}
+                  value={values.secrets}
+                  onChange={set("secrets")}
+                  spellCheck={false}
+                  autoCapitalize="none"
+                  autoComplete="off"
+                  placeholder="API_TOKEN=…"
+                  className="font-mono"
+                />
+              )}
+            </Field>
+          ) : null}
+          {d.secrets.length ? (
+            <fieldset className="grid gap-2 sm:col-span-2">
+              <legend className="mb-1 text-sm font-medium">Remove secrets</legend>
+              {d.secrets.map((s) => (
+                <label
+                  key={s.name}
+                  htmlFor={`${formId}-remove-${s.name}`}
+                  className="flex items-center gap-2 text-sm"
+                >
+                  <Checkbox
+                    id={`${formId}-remove-${s.name}`}
+                    checked={remove.includes(s.name)}
+                    onChange={(e) =>
+                      setRemove((cur) =>
+                        e.target.checked ? [...cur, s.name] : cur.filter((n) => n !== s.name),
+                      )
+                    }
+                  />
+                  <span className="font-mono">{s.name}</span>
+                </label>
+              ))}
+            </fieldset>
+          ) : null}
         </CardBody>
         <CardFooter>
           <Button
             variant="secondary"
             onClick={() => {
               setValues(initial);
+              setRemove([]);
               setErrors({});
               setFormError(null);
               setOpen(false);
