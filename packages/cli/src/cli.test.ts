@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { handleNodeRest } from "@berth/api";
+import { handleNodeRest, instanceSpec, reserve } from "@berth/api";
 import { callerFor, createHarness, type Harness, makeTenant, signUp } from "@berth/api/testing";
 import { logStreamKey } from "@berth/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -316,6 +316,63 @@ describe("berth against the real API", () => {
     expect((await berth(["deployments", "rollback", "hello"])).stdout).toMatch(
       /generation 3 runs 127\.0\.0\.1:5000\/examples\/hello/,
     );
+  });
+
+  it("deploys with --secret, shows names only, and sets and removes secrets by name", async () => {
+    const value = `tok-${Date.now().toString(36)}`;
+    // what the agent of the instance's host is given: the values, in env
+    const agentEnv = async (d: Deployment) => {
+      const host = await h.deps.db.host.create({
+        data: {
+          name: `cli-secrets-${d.generation}`,
+          address: "127.0.0.1",
+          isolationLevels: ["container"],
+          status: "ready",
+          cpuMillis: 4000,
+          memoryMiB: 4096,
+          maxInstances: 10,
+        },
+      });
+      const instance = d.instances.find((i) => i.generation === d.generation) ?? d.instances[0];
+      expect(await reserve(h.deps.db, host.id, instance?.id ?? "", 10, 16)).toBe(true);
+      return (await instanceSpec(h.deps.db, host.id, instance?.id ?? "", h.deps.credentialKey)).env;
+    };
+    const created = await berth([
+      "deploy",
+      "busybox",
+      "--name",
+      "vault",
+      "--env",
+      "MODE=prod",
+      "--secret",
+      `API_TOKEN=${value}`,
+      "--json",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).not.toContain(value);
+    expect(json<Deployment>(created).secrets.map((s) => s.name)).toEqual(["API_TOKEN"]);
+    const shown = await berth(["deployments", "get", "vault"]);
+    expect(shown.stdout).toMatch(/^secrets:\s+API_TOKEN$/m);
+    expect(shown.stdout).not.toContain(value);
+
+    // NAME alone: the value comes from the CLI's environment, not its argv
+    const up = await berth(
+      ["deployments", "update", "vault", "--secret", "DB_PASSWORD", "--remove-secret", "API_TOKEN", "--json"],
+      { DB_PASSWORD: `${value}-2` },
+    );
+    expect(up.stdout).not.toContain(value);
+    expect(json<Deployment>(up).secrets.map((s) => s.name)).toEqual(["DB_PASSWORD"]);
+    // DB_PASSWORD's value came from the environment, verbatim
+    expect(await agentEnv(json<Deployment>(up))).toEqual({ MODE: "prod", DB_PASSWORD: `${value}-2` });
+    const [clash, gone, empty] = await Promise.all([
+      berth(["deployments", "update", "vault", "--secret", "MODE=x"]),
+      berth(["deployments", "update", "vault", "--remove-secret", "API_TOKEN"]),
+      berth(["deploy", "busybox", "--name", "empty-secret", "--secret", "TOKEN="]),
+    ]);
+    expect([clash.code, clash.stderr]).toEqual([1, expect.stringMatching(/^error: secrets\.MODE: /)]);
+    expect([gone.code, gone.stderr]).toEqual([1, expect.stringMatching(/^error: secrets\.API_TOKEN: /)]);
+    expect([empty.code, empty.stderr]).toEqual([2, "error: --secret: TOKEN has an empty value\n"]);
+    expect((await berth(["deployments", "delete", "vault"])).code).toBe(0);
   });
 
   it("deletes by name; the name is then unknown", async () => {

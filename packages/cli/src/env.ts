@@ -7,6 +7,8 @@ export type Env = {
   /** BERTH_URL and BERTH_TOKEN override the config file, e.g. in CI. */
   url: string | undefined;
   token: string | undefined;
+  /** Any variable, verbatim: `--secret NAME` takes its value from here rather than from argv. */
+  variable: (name: string) => string | undefined;
 };
 
 const nonEmpty = (v: string | undefined) => (v && v.trim() !== "" ? v.trim() : undefined);
@@ -18,5 +20,6 @@ export function readEnv(source: Record<string, string | undefined> = process.env
     home: nonEmpty(source.HOME) ?? nonEmpty(source.USERPROFILE),
     url: nonEmpty(source.BERTH_URL),
     token: nonEmpty(source.BERTH_TOKEN),
+    variable: (name) => (Object.hasOwn(source, name) ? source[name] : undefined),
   };
 }

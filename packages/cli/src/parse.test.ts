@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import { deploymentBody } from "./commands/deploy";
 import { parseExpiry } from "./commands/tokens";
 import { CliError } from "./errors";
-import { checkName, deriveName, parseEnv, parseIntFlag, parsePorts, parseVolumes } from "./parse";
+import {
+  checkName,
+  deriveName,
+  parseEnv,
+  parseIntFlag,
+  parsePorts,
+  parseSecrets,
+  parseVolumes,
+} from "./parse";
 
 const usage = (fn: () => unknown, flag: RegExp) => {
   try {
@@ -115,4 +123,37 @@ describe("--volume", () => {
       usage(() => parseVolumes([raw]), /^--volume: /);
     },
   );
+});
+
+describe("--secret", () => {
+  it("splits at the first = like --env", () => {
+    expect(parseSecrets(["TOKEN=abc", "URL=postgres://u:p@db/x?a=b"])).toEqual({
+      TOKEN: "abc",
+      URL: "postgres://u:p@db/x?a=b",
+    });
+  });
+  it("names the flag for a bad pair, an empty value, a repeat or a name also in --env, never echoing a value", () => {
+    usage(
+      () => parseSecrets(["TOKEN"]),
+      /^--secret: TOKEN has no value: give TOKEN=VALUE, or export TOKEN first$/,
+    );
+    usage(() => parseSecrets(["1A=x"]), /^--secret: "1A" is not a valid variable name/);
+    usage(() => parseSecrets(["__proto__=x"]), /^--secret: "__proto__" is not a valid variable name/);
+    usage(() => parseSecrets(["TOKEN="]), /^--secret: TOKEN has an empty value/);
+    usage(() => parseSecrets(["A=1", "A=2"]), /^--secret: A is given twice/);
+    usage(() => parseSecrets(["A=1"], { A: "x" }), /^--secret: A is also given with --env/);
+  });
+  it("takes the value of NAME alone from the CLI's environment, verbatim", () => {
+    const variable = (n: string) => ({ TOKEN: " t0k=en ", EMPTY: "" })[n];
+    expect(parseSecrets(["TOKEN"], {}, variable)).toEqual({ TOKEN: " t0k=en " });
+    usage(() => parseSecrets(["EMPTY"], {}, variable), /^--secret: EMPTY has an empty value$/);
+    usage(() => parseSecrets(["OTHER"], {}, variable), /^--secret: OTHER has no value/);
+  });
+  it("goes into the deploy request beside env", () => {
+    expect(deploymentBody("busybox", { env: ["A=1"], secret: ["B=2"] })).toMatchObject({
+      env: { A: "1" },
+      secrets: { B: "2" },
+    });
+    usage(() => deploymentBody("busybox", { env: ["A=1"], secret: ["A=2"] }), /^--secret: A is also given/);
+  });
 });

@@ -23,6 +23,39 @@ export function parseEnv(pairs: readonly string[]): Record<string, string> {
   return env;
 }
 
+/**
+ * `--secret NAME=VALUE` or `--secret NAME` (repeatable), the latter taking the value of the
+ * variable NAME of the CLI's own environment, as `docker run -e NAME` does, so that the value is
+ * in neither argv (`ps`) nor the shell history. Like --env, but a value may not be empty (an unset
+ * shell variable is a mistake, not a value) and no name may also be an env key. Values are never
+ * echoed back in a message.
+ */
+export function parseSecrets(
+  pairs: readonly string[],
+  env: Record<string, string> = {},
+  variable: (name: string) => string | undefined = () => undefined,
+): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    // __proto__ would set the object's prototype, not a key
+    if (!envKey.test(name) || name === "__proto__") {
+      throw usageError(
+        `--secret: "${name}" is not a valid variable name (letters, digits, _; not starting with a digit)`,
+      );
+    }
+    if (Object.hasOwn(secrets, name)) throw usageError(`--secret: ${name} is given twice`);
+    if (Object.hasOwn(env, name)) throw usageError(`--secret: ${name} is also given with --env`);
+    const value = eq < 0 ? variable(name) : pair.slice(eq + 1);
+    if (value === undefined)
+      throw usageError(`--secret: ${name} has no value: give ${name}=VALUE, or export ${name} first`);
+    if (value === "") throw usageError(`--secret: ${name} has an empty value`);
+    secrets[name] = value;
+  }
+  return secrets;
+}
+
 export type PortSpec = { port: number; protocol: "tcp" | "udp" };
 
 /** `--port 8080` or `--port 53/udp` (repeatable). */

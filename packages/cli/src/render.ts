@@ -67,6 +67,8 @@ export function renderDeployment(d: Deployment): string {
     ["resources", `${d.cpuMillis} millicpu, ${d.memoryMiB} MiB per instance`],
     ["ports", ports || null],
     ["env", env || null],
+    // names only: the API never returns a secret's value
+    ["secrets", d.secrets.map((x) => x.name).join(", ") || null],
     ["command", [...d.command, ...d.args].join(" ") || null],
     ["desired", d.desiredState],
     ["created", when(d.createdAt)],

@@ -11,6 +11,7 @@ import {
   parseEnv,
   parseIntFlag,
   parsePorts,
+  parseSecrets,
   parseVolumes,
 } from "../parse";
 import { instanceColumns } from "../render";
@@ -25,6 +26,7 @@ export type DeployFlags = {
   volume?: string[];
   replicas?: string;
   env?: string[];
+  secret?: string[];
   cpu?: string;
   memory?: string;
   wait?: boolean;
@@ -32,8 +34,15 @@ export type DeployFlags = {
   json?: boolean;
 };
 
-/** The request body, validated before anything is sent so each mistake names its flag. */
-export function deploymentBody(image: string, f: DeployFlags) {
+/**
+ * The request body, validated before anything is sent so each mistake names its flag;
+ * `variable` reads the CLI's environment, for `--secret NAME`.
+ */
+export function deploymentBody(
+  image: string,
+  f: DeployFlags,
+  variable: (name: string) => string | undefined = () => undefined,
+) {
   return {
     name: f.name === undefined ? deriveName(image) : checkName(f.name),
     image,
@@ -41,6 +50,7 @@ export function deploymentBody(image: string, f: DeployFlags) {
     ports: parsePorts(f.port ?? []),
     volumes: f.volume ? parseVolumes(f.volume) : undefined,
     env: parseEnv(f.env ?? []),
+    secrets: f.secret ? parseSecrets(f.secret, parseEnv(f.env ?? []), variable) : undefined,
     replicas: parseIntFlag("--replicas", f.replicas, 0, 100),
     cpuMillis: parseIntFlag("--cpu", f.cpu, 10, 64_000),
     memoryMiB: parseIntFlag("--memory", f.memory, 16, 262_144),
@@ -71,6 +81,11 @@ export function registerDeploy(program: Command, env: Env) {
     )
     .option("--replicas <n>", "number of instances (default: 1)")
     .option("--env <KEY=VALUE>", "environment variable; repeatable", collect)
+    .option(
+      "--secret <NAME=VALUE|NAME>",
+      "secret environment variable, write-only (NAME alone: the value of $NAME here); repeatable",
+      collect,
+    )
     .option("--cpu <millis>", "CPU per instance in millicpu (default: 500)")
     .option("--memory <mib>", "memory per instance in MiB (default: 256)")
     .option("--wait", "wait until every instance runs, then print the endpoints")
@@ -78,7 +93,7 @@ export function registerDeploy(program: Command, env: Env) {
     .option("--json", "print JSON")
     .action(async (image: string, flags: DeployFlags) => {
       const out = createOutput(Boolean(flags.json));
-      const body = deploymentBody(image, flags);
+      const body = deploymentBody(image, flags, env.variable);
       const timeoutSeconds = parseIntFlag("--timeout", flags.timeout, 1, 86_400) ?? 300;
       const s = await openSession(env);
       const created = await s.client.request<Deployment>("POST", tenantPath(s, "/deployments"), body);

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import type { Env } from "../env";
-import { CliError } from "../errors";
+import { CliError, usageError } from "../errors";
 import { createOutput } from "../output";
-import { collect, parseEnv, parseIntFlag, parsePorts } from "../parse";
+import { collect, parseEnv, parseIntFlag, parsePorts, parseSecrets } from "../parse";
 import { deploymentColumns, instanceColumns, renderDeployment } from "../render";
 import { findDeployment } from "../resolve";
 import { openSession, tenantPath } from "../session";
@@ -119,6 +119,12 @@ export function registerDeployments(program: Command, env: Env) {
     .argument("<name-or-id>")
     .option("--image <ref>", "new image reference")
     .option("--env <K=V>", "replace the environment (repeatable)", collect, undefined)
+    .option(
+      "--secret <NAME=VALUE|NAME>",
+      "set or replace one secret (NAME alone: the value of $NAME here); the others keep theirs; repeatable",
+      collect,
+    )
+    .option("--remove-secret <NAME>", "remove one secret (repeatable)", collect)
     .option("--port <port>", "replace the published ports (repeatable)", collect, undefined)
     .option("--cpu <millis>", "CPU per instance in millicpu")
     .option("--memory <mib>", "memory per instance in MiB")
@@ -126,18 +132,32 @@ export function registerDeployments(program: Command, env: Env) {
     .action(
       async (
         nameOrId: string,
-        f: { image?: string; env?: string[]; port?: string[]; cpu?: string; memory?: string; json?: boolean },
+        f: {
+          image?: string;
+          env?: string[];
+          secret?: string[];
+          removeSecret?: string[];
+          port?: string[];
+          cpu?: string;
+          memory?: string;
+          json?: boolean;
+        },
       ) => {
         const out = createOutput(Boolean(f.json));
+        const newEnv = f.env ? parseEnv(f.env) : undefined;
         const change = {
           image: f.image,
-          env: f.env ? parseEnv(f.env) : undefined,
+          env: newEnv,
+          secrets: secretChange(f.secret ?? [], f.removeSecret ?? [], newEnv, env.variable),
           ports: f.port ? parsePorts(f.port) : undefined,
           cpuMillis: parseIntFlag("--cpu", f.cpu, 10, 64_000),
           memoryMiB: parseIntFlag("--memory", f.memory, 16, 262_144),
         };
         if (Object.values(change).every((v) => v === undefined)) {
-          throw new CliError("update: name at least one of --image, --env, --port, --cpu, --memory", 2);
+          throw new CliError(
+            "update: name at least one of --image, --env, --secret, --remove-secret, --port, --cpu, --memory",
+            2,
+          );
         }
         const s = await openSession(env);
         const d = await findDeployment(s, nameOrId);
@@ -170,4 +190,22 @@ export function registerDeployments(program: Command, env: Env) {
       if (out.json) return out.data(res);
       out.line(`Rolling ${res.name} back: generation ${res.generation} runs ${res.image}.`);
     });
+}
+
+/** `--secret` sets (or replaces) a value, `--remove-secret` removes a name: the API's null. */
+function secretChange(
+  set: string[],
+  remove: string[],
+  env: Record<string, string> | undefined,
+  variable: (name: string) => string | undefined,
+) {
+  if (set.length === 0 && remove.length === 0) return undefined;
+  const change: Record<string, string | null> = parseSecrets(set, env, variable);
+  for (const name of remove) {
+    if (Object.hasOwn(change, name)) throw usageError(`--remove-secret: ${name} is also given with --secret`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name === "__proto__")
+      throw usageError(`--remove-secret: "${name}" is not a valid variable name`);
+    change[name] = null;
+  }
+  return change;
 }
