@@ -149,8 +149,12 @@ test("deployment page: instances, update form with errors, rollout, history, eve
   await page.getByLabel("Name").fill("api");
   await page.getByLabel("Image").fill("127.0.0.1:5000/examples/hello:latest");
   await page.getByLabel("Isolation").selectOption("container");
+  // a secret: its name is shown on the deployment page (and in the update form), its value nowhere
+  await page.getByLabel("Secrets").fill("API_TOKEN=a11y-not-shown");
   await page.getByRole("button", { name: "Create deployment" }).click();
   await page.getByRole("link", { name: "api", exact: true }).click();
+  await expect(page.getByRole("table", { name: "Secrets of api" })).toContainText("API_TOKEN");
+  await expect(page.locator("body")).not.toContainText("a11y-not-shown");
   const instances = page.getByRole("table", { name: "Instances of api" });
   await expect(instances.getByRole("row").nth(1)).toContainText("running", { timeout: 90_000 });
 
