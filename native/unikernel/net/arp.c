@@ -28,6 +28,7 @@ struct arp_pending {
 
 static struct arp_entry cache[ARP_ENTRIES];
 static struct arp_pending pending[ARP_PENDING];
+static int link_heard; /* a frame has arrived since arp_init */
 
 static void arp_send(uint16_t op, const uint8_t tha[6], uint32_t tpa, const uint8_t dst[6]) {
     uint8_t p[ARP_LEN];
@@ -48,6 +49,7 @@ static const uint8_t zero_mac[6];
 void arp_init(void) {
     memset(cache, 0, sizeof cache);
     for (int i = 0; i < ARP_PENDING; i++) pending[i].next_hop = 0;
+    link_heard = 0;
     /* Announce ourselves (gratuitous ARP) so switches and the gateway learn us, and start
      * resolving the gateway now: the first reply to a client usually goes there. */
     arp_send(1, zero_mac, net_cfg.ip, eth_broadcast);
@@ -130,6 +132,30 @@ void arp_output(uint32_t next_hop, const uint8_t *pkt, size_t len) {
         e->tries = 1;
         e->time = os_now_ms();
         arp_send(1, zero_mac, next_hop, eth_broadcast);
+    }
+}
+
+/* The first frame from the network proves that the link carries frames now; what we sent before
+ * it may not have reached anyone. At boot that is the announcement and the gateway's resolution,
+ * sent within milliseconds of the NIC's start, possibly before the host's end of the link forwards
+ * (a tap's bridge port is enabled asynchronously once QEMU opens it). A host that already knows us
+ * (a neighbour entry for an address reused with its MAC) sends the first client's SYN anyway, and
+ * the SYN-ACK would wait in the queue for the gateway's retry, a second after boot (measured: ~1 s
+ * with the boot's ARP dropped, ~20 ms with this). So: if anything is still being resolved when the
+ * first frame arrives, announce ourselves again and ask again now, with a fresh retry schedule.
+ * Called after every frame; only the first one counts. */
+void arp_link_heard(void) {
+    if (link_heard) return;
+    link_heard = 1;
+    int asked = 0;
+    uint64_t now = os_now_ms();
+    for (int i = 0; i < ARP_ENTRIES; i++) {
+        struct arp_entry *e = &cache[i];
+        if (e->state != ARP_RESOLVING) continue;
+        if (!asked++) arp_send(1, zero_mac, net_cfg.ip, eth_broadcast);
+        e->tries = 1;
+        e->time = now;
+        arp_send(1, zero_mac, e->ip, eth_broadcast);
     }
 }
 

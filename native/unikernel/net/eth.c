@@ -18,9 +18,7 @@ void net_init(const struct net_config *c) {
 const struct net_stats *net_get_stats(void) { return &net_stats; }
 const struct net_config *net_get_config(void) { return &net_cfg; }
 
-void net_input(const void *frame, size_t len) {
-    const uint8_t *f = frame;
-    net_stats.rx_frames++;
+static void eth_input(const uint8_t *f, size_t len) {
     if (!f || len < ETH_HLEN || len > ETH_FRAME_MAX + 4) goto drop; /* +4: a stray FCS or tag */
     /* Only frames for us: our MAC or broadcast (ARP requests). Multicast is not joined. */
     if (memcmp(f, net_cfg.mac, 6) != 0 && memcmp(f, eth_broadcast, 6) != 0) goto drop;
@@ -31,6 +29,14 @@ void net_input(const void *frame, size_t len) {
     }
 drop:
     net_stats.rx_dropped++;
+}
+
+void net_input(const void *frame, size_t len) {
+    net_stats.rx_frames++;
+    eth_input(frame, len);
+    /* After the frame: when it is the answer to boot's request, nothing is left to ask again; when
+     * it is a client's SYN, its SYN-ACK is already queued behind the request asked again now. */
+    arp_link_heard();
 }
 
 void net_poll(void) {

@@ -46,6 +46,7 @@ void eth_send(const uint8_t dst[6], uint16_t type, const uint8_t *payload, size_
 void arp_init(void);
 void arp_input(const uint8_t *pkt, size_t len);
 void arp_poll(uint64_t now);
+void arp_link_heard(void); /* after every received frame: the first asks again what is unresolved */
 /* Sends an IPv4 packet to next_hop, resolving it first (the packet waits in a small queue). */
 void arp_output(uint32_t next_hop, const uint8_t *ip_pkt, size_t len);
 

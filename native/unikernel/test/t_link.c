@@ -63,6 +63,80 @@ static void test_arp(void) {
           memcmp(k.eth_dst, peer_mac, 6) == 0);
 }
 
+/* A boot whose first frames are lost, as when the host's end of the link is not forwarding yet:
+ * the announcement and the gateway's resolution go nowhere. The host still sends to us (its
+ * neighbour entry outlives the previous instance with our address and MAC), so the first client's
+ * SYN arrives while the gateway entry waits for its retry a second after boot. On that first frame
+ * the stack must ask again at once, and the SYN-ACK go out with the answer, not a second later.
+ * client: the gateway's own address (the host's masqueraded connections) or an off-link one. */
+static void boot_with_lost_frames(uint32_t client) {
+    struct net_config c;
+    struct pkt k;
+    const struct frame *r;
+    uint8_t f[60], b[200];
+    memset(&c, 0, sizeof c);
+    memcpy(c.mac, us_mac, 6);
+    CHECK(net_config_from_cmdline(os_cmdline(), &c) == 0);
+    net_init(&c);
+    echo_listen();
+    int announce = 0, ask = 0, synack = 0, other = 0;
+#define COUNT()                                                                               \
+    announce = ask = synack = other = 0;                                                      \
+    while ((r = cap_take())) {                                                                \
+        if (parse_frame(r, &k) != 0) other++;                                                 \
+        else if (k.arp && k.arp_op == 1 && k.arp_tpa == US_IP && k.arp_spa == US_IP) announce++; \
+        else if (k.arp && k.arp_op == 1 && k.arp_tpa == GW_IP) ask++;                          \
+        else if (k.ip && k.proto == 6 && k.flags == (F_SYN | F_ACK)) synack++;                 \
+        else other++;                                                                         \
+    }
+    COUNT(); /* boot: announced and asked, and both lost */
+    CHECK(announce == 1 && ask == 1 && synack == 0 && other == 0);
+    advance(40);
+    CHECK(cap_take() == NULL); /* the retry is not due yet */
+    net_input(b, build_tcp(b, client, 41000, 7, 5000, 0, F_SYN, 65535, NULL, 0, 1460));
+    COUNT(); /* the first frame: announce and ask again now; the SYN-ACK waits for the answer */
+    CHECK(announce == 1 && ask == 1 && synack == 0 && other == 0);
+    net_input(f, arp_frame(f, 2, GW_IP, US_IP));
+    r = cap_take();
+    CHECK(r && parse_frame(r, &k) == 0 && k.ip && k.proto == 6 && k.flags == (F_SYN | F_ACK));
+    CHECK(r && k.dst == client && k.ack == 5001 && memcmp(k.eth_dst, peer_mac, 6) == 0);
+    CHECK(cap_take() == NULL);
+    /* Only the first frame does it: later ones (a repeated SYN) ask nothing. */
+    net_input(b, build_tcp(b, client, 41000, 7, 5000, 0, F_SYN, 65535, NULL, 0, 1460));
+    COUNT();
+    CHECK(announce == 0 && ask == 0 && synack == 1 && other == 0);
+#undef COUNT
+}
+
+/* When the boot's frames did get through, the first frame (the gateway's reply) asks nothing
+ * again; and an unanswered resolution still gives up after its three requests. */
+static void boot_with_answered_frames(void) {
+    struct net_config c;
+    struct pkt k;
+    const struct frame *r;
+    uint8_t f[60];
+    memset(&c, 0, sizeof c);
+    memcpy(c.mac, us_mac, 6);
+    CHECK(net_config_from_cmdline(os_cmdline(), &c) == 0);
+    net_init(&c);
+    cap_clear();
+    advance(20);
+    net_input(f, arp_frame(f, 2, GW_IP, US_IP));
+    CHECK(cap_take() == NULL);
+    int requests = 0;
+    for (int i = 0; i < 300; i++) {
+        advance(10);
+        while ((r = cap_take())) requests += parse_frame(r, &k) == 0 && k.arp;
+    }
+    CHECK(requests == 0);
+}
+
+static void test_boot(void) {
+    boot_with_lost_frames(GW_IP);
+    boot_with_lost_frames(0x08080808u);
+    boot_with_answered_frames();
+}
+
 static void test_icmp(void) {
     uint8_t ping[64], b[200];
     struct pkt k;
@@ -115,6 +189,7 @@ static void test_config(void) {
 
 void test_link(void) {
     test_arp();
+    test_boot();
     test_icmp();
     test_config();
 }

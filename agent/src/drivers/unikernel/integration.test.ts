@@ -14,7 +14,8 @@ import { OciImageStore } from "../../images";
 import { HELLO_UNIKERNEL, requireUnikernelImages } from "../../images/artifact-testing";
 import { HELLO, requireExampleImages } from "../../images/testing";
 import { createLog } from "../../log";
-import { createInstanceNetwork, type TenantNetwork } from "../../net";
+import { bridgeName, createInstanceNetwork, type TenantNetwork } from "../../net";
+import { macFor } from "../../net/link";
 import { requireNetAndImageTools } from "../container/probekit";
 import { instanceSpec, tempDir } from "../container/testkit";
 import type { VmRecord } from "../microvm/records";
@@ -54,6 +55,23 @@ const record = (id = spec.instanceId) =>
 const consoleOf = (id = spec.instanceId) =>
   readFileSync(join(data, "unikernel/instances", id, "console.log"), "utf8");
 const counter = (body: string) => Number(body.match(/requests?\D{0,40}?(\d+)/i)?.[1]);
+
+/**
+ * The host's neighbour entry for the instance's address, polled for up to ~0.4 s: the guest's boot
+ * asks for its gateway, so the host has its MAC before anything was sent to it. (When the library
+ * OS dropped its boot-time ARP, the host learned it only a second after boot or from its own
+ * request, which, lost, cost bench:unikernel a ~1 s tail.)
+ */
+async function hostNeighbour(ip: string): Promise<string> {
+  const show = () =>
+    execFileSync("ip", ["neigh", "show", ip, "dev", bridgeName(tenantId, pool)], { encoding: "utf8" });
+  let out = show();
+  for (let i = 0; i < 30 && !out.includes("lladdr"); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    out = show();
+  }
+  return out.trim();
+}
 
 async function get(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -95,6 +113,8 @@ describe("the unikernel driver", () => {
       accelerator: "tcg",
     });
     expect(status.endpoints).toHaveLength(1);
+    const ip = consoleOf().match(/listening on (\d+\.\d+\.\d+\.\d+):8080/)?.[1] as string;
+    expect(await hostNeighbour(ip)).toContain(`lladdr ${macFor(`${ip}/32`)}`);
     const url = `http://${status.endpoints[0]}/`;
     const first = await get(url);
     console.log(
