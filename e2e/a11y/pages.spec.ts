@@ -205,6 +205,51 @@ test("tokens", async () => {
   await fitsPhone(page);
 });
 
+test("volumes: size, host and users, the quota meter, delete once unmounted", async () => {
+  await goto(page, `/t/${tenantId}/deployments`);
+  await page.getByRole("button", { name: "New deployment" }).click();
+  await page.getByLabel("Name").fill("notes");
+  await page.getByLabel("Image").fill("127.0.0.1:5000/examples/notes:latest");
+  await page.getByLabel("Isolation").selectOption("container");
+  await page.getByLabel("Volume").fill("notes-data:/data");
+  await page.getByRole("button", { name: "Create deployment" }).click();
+  await expect(page.getByRole("row", { name: /notes/ })).toBeVisible();
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Volumes" }).click();
+  await expect(page).toHaveURL(new RegExp(`/t/${tenantId}/volumes$`));
+  const row = page.getByRole("table", { name: "Volumes" }).getByRole("row", { name: /notes-data/ });
+  await expect(row).toContainText("1 GiB");
+  await expect(row).toContainText("at /data");
+  await expect(row.getByRole("link", { name: "notes", exact: true })).toHaveAttribute(
+    "href",
+    new RegExp(`/t/${tenantId}/deployments/[0-9a-f-]{36}$`),
+  );
+  // the stack's agent takes the instance, and the volume is bound to its host
+  await expect(async () => {
+    await page.reload();
+    await expect(row).toContainText(/e2e-/, { timeout: 1_000 });
+  }).toPass({ timeout: 60_000 });
+  await expect(page.getByRole("meter", { name: "Volume storage used of the quota" })).toHaveAttribute(
+    "value",
+    "1024",
+  );
+  // mounted: no delete until the deployment is gone
+  await expect(row.getByRole("button", { name: "Delete volume notes-data" })).toHaveCount(0);
+  await audit(page, "volumes");
+  await fitsPhone(page);
+
+  await row.getByRole("link", { name: "notes", exact: true }).click();
+  await page.getByRole("button", { name: "Delete notes" }).click();
+  await page.getByRole("button", { name: "Delete deployment" }).click();
+  await expect(page.getByText("No deployments yet")).toBeVisible();
+  await goto(page, `/t/${tenantId}/volumes`);
+  await row.getByRole("button", { name: "Delete volume notes-data" }).click();
+  await expect(page.getByRole("dialog")).toContainText(/Its data on e2e-\S+ is deleted too/);
+  await page.getByRole("button", { name: "Delete volume", exact: true }).click();
+  await expect(page.getByText("Volume notes-data deleted")).toBeVisible();
+  await expect(page.getByText("No volumes yet")).toBeVisible();
+});
+
 test("API docs", async () => {
   await goto(page, "/docs/api");
   await expect(page.getByRole("heading", { name: "API reference" })).toBeVisible();

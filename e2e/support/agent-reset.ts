@@ -1,6 +1,7 @@
 // Stops every instance an agent's data directory holds: containers outlive their agent by design
-// (adoption), so the e2e stack removes them itself when it ends. Usage: tsx agent-reset.ts DATA_DIR
-import { createLog, selectDriver } from "@berth/agent";
+// (adoption), so the e2e stack removes them itself when it ends; then unmounts and deletes its
+// volumes (loop mounts, which would outlive the directory). Usage: tsx agent-reset.ts DATA_DIR
+import { createLog, selectDriver, volumeStoreOf } from "@berth/agent";
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error("usage: agent-reset.ts DATA_DIR");
@@ -19,3 +20,7 @@ for (const s of known) await driver.stop(s.instanceId, 0);
 console.log(
   `[e2e] the e2e agent's instances: ${live.length} still running stopped, ${known.length - live.length} already stopped cleaned`,
 );
+const volumes = volumeStoreOf(dataDir);
+const held = await volumes.list();
+for (const id of held) await volumes.remove(id);
+if (held.length) console.log(`[e2e] the e2e agent's volumes: ${held.length} unmounted and deleted`);
