@@ -188,6 +188,28 @@ describe("volumes", () => {
     expect((await c.volumes.list({ tenantId })).volumes.map((v) => v.name)).toEqual(["scratch"]);
   });
 
+  it("refuses a rollback to a generation that mounts a deleted volume, changing nothing", async () => {
+    const c = callerFor(h, owner.actor);
+    const d = await c.deployments.create({
+      tenantId,
+      name: "journal",
+      image: "busybox",
+      volumes: [{ name: "journal", mountPath: "/j", sizeMiB: 16 }],
+    });
+    await c.deployments.update({ tenantId, deploymentId: d.id, volumes: [] });
+    await c.volumes.delete({ tenantId, name: "journal" });
+    const before = await fingerprint(h.deps.db);
+    await expect(
+      c.deployments.rollback({ tenantId, deploymentId: d.id, toGeneration: 1 }),
+    ).rejects.toMatchObject({
+      code: "CONFLICT",
+      message:
+        'toGeneration: generation 1 mounts volume "journal", which was deleted; update the deployment\'s volumes instead',
+    });
+    expect(await fingerprint(h.deps.db)).toBe(before);
+    await c.deployments.delete({ tenantId, deploymentId: d.id });
+  });
+
   it("refuses a member the delete, changing nothing", async () => {
     const before = await fingerprint(h.deps.db);
     await expect(

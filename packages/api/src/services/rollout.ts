@@ -14,7 +14,7 @@ import { assertQuota, imageKindOf, lockTenant, toDeploymentDto } from "./deploym
 import { wrongKindFor } from "./image-kind";
 import { requestPlacement } from "./placement-queue";
 import { changeSecrets, parseStoredSecrets } from "./secrets";
-import { ensureVolumes } from "./volumes";
+import { deletedMount, ensureVolumes } from "./volumes";
 
 type Tx = Parameters<Parameters<ScopedDb["$transaction"]>[0]>[0];
 
@@ -210,6 +210,15 @@ export async function rollbackDeployment(opts: {
         `toGeneration: generation ${target} of this deployment is not on record`,
       );
     }
+    // Its volumes must still exist: a deleted one is mounted nowhere (volumesOf skips it), and the
+    // instances would run without their data. Under the lock a volume's delete takes.
+    await lockTenant(tx, opts.tenantId);
+    const lost = await deletedMount(tx, rev.spec);
+    if (lost)
+      throw new AppError(
+        "CONFLICT",
+        `toGeneration: generation ${target} mounts volume "${lost}", which was deleted; update the deployment's volumes instead`,
+      );
     const generation = await recordGeneration(tx, {
       tenantId: opts.tenantId,
       deploymentId: d.id,

@@ -47,6 +47,18 @@ export async function ensureVolumes(
   return opts.mounts.map((m) => ({ name: m.name, mountPath: m.mountPath, readOnly: m.readOnly }));
 }
 
+/** The first volume a stored spec (a revision's) mounts that no longer exists, or null. */
+export async function deletedMount(tx: Tx, spec: unknown): Promise<string | null> {
+  const mounts = ((spec as { volumes?: StoredMount[] } | null)?.volumes ?? []) as StoredMount[];
+  if (mounts.length === 0) return null;
+  const rows = await tx.volume.findMany({
+    where: { name: { in: mounts.map((m) => m.name) } },
+    select: { name: true },
+  });
+  const existing = new Set(rows.map((r) => r.name));
+  return mounts.find((m) => !existing.has(m.name))?.name ?? null;
+}
+
 /** The volumes a deployment mounts, with where they live (unscoped: the scheduler and agents). */
 export async function volumesOf(db: Db, d: { tenantId: string; volumes: unknown }) {
   const mounts = (d.volumes ?? []) as StoredMount[];
