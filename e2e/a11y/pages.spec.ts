@@ -4,6 +4,7 @@ import AxeBuilder from "@axe-core/playwright";
 import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
 import { goto } from "../support/app";
 import { insertHost, makeOperator } from "../support/db";
+import { failedPlacementJob } from "../support/queues";
 import { createTenant, newUser, signUp } from "../support/users";
 
 const shots = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
@@ -308,9 +309,26 @@ test("operator pages: tenants with the policy dialog, audit log, queues", async 
   await expect(op.getByRole("table", { name: "Audit log" })).toContainText("tenant.create");
   await audit(op, "operator-audit");
   await fitsPhone(op);
+  // a malformed placement request the stack's real worker failed: read it, retry it, remove it
+  const jobId = await failedPlacementJob();
   await goto(op, "/operator/queues");
   await expect(op.getByRole("row", { name: /Placement/ })).toBeVisible();
+  const failed = op.getByRole("table", { name: "failed jobs of placement" });
+  const job = failed.getByRole("row", { name: new RegExp(`\\b${jobId}\\b`) });
+  await expect(job).toContainText("invalid placement payload");
+  await expect(job).toContainText('"deploymentId":"e2e-not-a-uuid"');
   await audit(op, "operator-queues");
+  await job.getByRole("button", { name: `Retry job ${jobId}` }).click();
+  await expect(op.getByRole("status").filter({ hasText: `Job ${jobId} is waiting again` })).toBeVisible();
+  // the worker fails it again at once: it comes back among the failed, run twice
+  await expect(job).toContainText("2×", { timeout: 15_000 });
+  await job.getByRole("button", { name: `Remove job ${jobId}` }).click();
+  await op
+    .getByRole("dialog", { name: `Remove job ${jobId}?` })
+    .getByRole("button", { name: "Remove job" })
+    .click();
+  await expect(op.getByRole("status").filter({ hasText: `Job ${jobId} removed` })).toBeVisible();
+  await expect(job).toHaveCount(0);
   await fitsPhone(op);
   await opCtx.close();
 });

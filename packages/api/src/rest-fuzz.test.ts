@@ -101,6 +101,7 @@ const validBodies: Record<string, unknown> = {
   "POST /hosts/join-tokens": {},
   "POST /hosts/{hostId}/cordon": { cordoned: true },
   "POST /hosts/{hostId}/drain": {},
+  "POST /operator/queues/{queue}/jobs/{jobId}/retry": {},
   "PATCH /operator/tenants/{tenantId}": { quota: { instances: 40 }, isolation: { dedicatedHosts: false } },
   "POST /agent/join": {
     joinToken: `bjoin_${"x".repeat(32)}`,
@@ -455,6 +456,9 @@ beforeAll(async () => {
     hostId,
     instanceId: instance.id,
     registry: "registry.fuzz.example",
+    // the operator's queue routes: a job id no queue holds (404 once the input is valid)
+    queue: "placement",
+    jobId: "fuzz-job",
     // DELETE /tenants/{tenantId}/volumes/{name}
     name: "data",
   });
