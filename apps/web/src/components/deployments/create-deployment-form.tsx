@@ -12,8 +12,9 @@ import { Alert } from "../ui/alert";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardFooter, CardHeader } from "../ui/card";
 import { Field } from "../ui/field";
-import { Input, Select, Textarea } from "../ui/input";
+import { Input, Select } from "../ui/input";
 import { useToast } from "../ui/toast";
+import { LinesField } from "./lines-field";
 
 type Fields =
   | "name"
@@ -244,46 +245,24 @@ export function CreateDeploymentForm({ onDone, recent = [] }: { onDone: () => vo
               )}
             </Field>
           ) : null}
-          <Field
+          <LinesField
             label="Environment"
             error={errors.env}
             hint="One KEY=value a line; values are stored with the deployment, not as secrets."
-            className="sm:col-span-2"
-          >
-            {(p) => (
-              <Textarea
-                {...p}
-                rows={2}
-                value={values.env}
-                onChange={set("env")}
-                spellCheck={false}
-                autoCapitalize="none"
-                placeholder="GREETING=hello"
-                className="font-mono"
-              />
-            )}
-          </Field>
+            value={values.env}
+            onChange={set("env")}
+            placeholder="GREETING=hello"
+          />
           {values.isolation !== "unikernel" ? (
-            <Field
+            <LinesField
               label="Secrets"
               error={errors.secrets}
               hint="One NAME=value a line, added to the environment. Write-only: stored encrypted, never shown again, given only to the hosts that run the instances."
-              className="sm:col-span-2"
-            >
-              {(p) => (
-                <Textarea
-                  {...p}
-                  rows={2}
-                  value={values.secrets}
-                  onChange={set("secrets")}
-                  spellCheck={false}
-                  autoCapitalize="none"
-                  autoComplete="off"
-                  placeholder="API_TOKEN=…"
-                  className="font-mono"
-                />
-              )}
-            </Field>
+              value={values.secrets}
+              onChange={set("secrets")}
+              placeholder="API_TOKEN=…"
+              secret
+            />
           ) : null}
           <datalist id={listId}>
             {suggestions.map((i) => (

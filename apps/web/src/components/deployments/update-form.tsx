@@ -11,8 +11,9 @@ import { Alert } from "../ui/alert";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardFooter, CardHeader } from "../ui/card";
 import { Field } from "../ui/field";
-import { Checkbox, Input, Textarea } from "../ui/input";
+import { Checkbox, Input } from "../ui/input";
 import { useToast } from "../ui/toast";
+import { LinesField } from "./lines-field";
 
 type Fields = "image" | "env" | "cpuMillis" | "memoryMiB" | "secrets";
 const fields = ["image", "env", "cpuMillis", "memoryMiB", "secrets"] as const;
@@ -148,46 +149,25 @@ export function UpdateForm({ deployment: d }: { deployment: DeploymentDto }) {
           <Field label="Memory (MiB)" error={errors.memoryMiB}>
             {(p) => <Input {...p} inputMode="numeric" value={values.memoryMiB} onChange={set("memoryMiB")} />}
           </Field>
-          <Field
+          <LinesField
             label="Environment"
             error={errors.env}
             hint="One KEY=value a line."
-            className="sm:col-span-2"
-          >
-            {(p) => (
-              <Textarea
-                {...p}
-                rows={3}
-                value={values.env}
-                onChange={set("env")}
-                spellCheck={false}
-                autoCapitalize="none"
-                placeholder="GREETING=hello"
-                className="font-mono"
-              />
-            )}
-          </Field>
+            value={values.env}
+            onChange={set("env")}
+            placeholder="GREETING=hello"
+            rows={3}
+          />
           {d.isolation !== "unikernel" ? (
-            <Field
+            <LinesField
               label="Set secrets"
               error={errors.secrets}
               hint="One NAME=value a line: adds a secret or replaces its value. Secrets not named keep theirs."
-              className="sm:col-span-2"
-            >
-              {(p) => (
-                <Textarea
-                  {...p}
-                  rows={2}
-                  value={values.secrets}
-                  onChange={set("secrets")}
-                  spellCheck={false}
-                  autoCapitalize="none"
-                  autoComplete="off"
-                  placeholder="API_TOKEN=…"
-                  className="font-mono"
-                />
-              )}
-            </Field>
+              value={values.secrets}
+              onChange={set("secrets")}
+              placeholder="API_TOKEN=…"
+              secret
+            />
           ) : null}
           {d.secrets.length ? (
             <fieldset className="grid gap-2 sm:col-span-2">
