@@ -121,8 +121,13 @@ static void handle(int fd, const char *peer, int notes_mode, const char *notes_f
     status = 400;
   } else if (strcmp(target, "/") == 0 && strcmp(method, "GET") == 0) {
     char host[256] = "unknown", text[400];
+    const char *greeting = getenv("GREETING");
     gethostname(host, sizeof host - 1);
-    snprintf(text, sizeof text, "Hello from Berth! host=%s\n", host);
+    /* GREETING from the deployment's env, to show that a rolling update's env arrived */
+    if (greeting && *greeting)
+      snprintf(text, sizeof text, "Hello from Berth! host=%s greeting=%.100s\n", host, greeting);
+    else
+      snprintf(text, sizeof text, "Hello from Berth! host=%s\n", host);
     respond_text(fd, 200, "OK", text);
     status = 200;
   } else if (notes_mode && strcmp(target, "/notes") == 0) {
