@@ -4,6 +4,7 @@
  * configures the network stack from the command line, lets the app register its listeners, then
  * loops forever: hand received frames to the stack, run its timers, and hlt until the next
  * interrupt (a frame, or the timer tick) so an idle unikernel costs the host nothing. */
+#include <berth/env.h>
 #include <berth/os.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,7 +34,10 @@ struct hvm_memmap_entry {
 #define MEMMAP_RAM 1
 
 extern char __image_start[], __image_end[];
-static char cmdline[2048];
+static char cmdline[ENV_CMDLINE_MAX];
+/* The command line without its env tokens: what netdev.ip= and virtio_mmio.device= are looked
+ * for in, so a value that holds such a word is not taken for the real one. */
+static char params[ENV_CMDLINE_MAX];
 
 const char *os_cmdline(void) { return cmdline; }
 
@@ -85,11 +89,11 @@ static void memory_init(const struct hvm_start_info *si) {
 static void net_setup(void) {
     struct net_config c;
     memset(&c, 0, sizeof c);
-    if (virtio_net_init(cmdline, c.mac) < 0) {
+    if (virtio_net_init(params, c.mac) < 0) {
         os_log("unikernel: no virtio-net device: running without a network");
         return;
     }
-    if (net_config_from_cmdline(cmdline, &c) < 0) {
+    if (net_config_from_cmdline(params, &c) < 0) {
         os_log("unikernel: bad or missing netdev.ip= on the command line (want netdev.ip=A.B.C.D/PREFIX:GATEWAY)");
         os_halt(2);
     }
@@ -111,11 +115,45 @@ void kmain(const struct hvm_start_info *si) {
         os_log("unikernel: not started through PVH (start_info magic %#x)", si->magic);
         os_halt(2);
     }
+    size_t cmdline_len = 0;
     if (si->cmdline_paddr) {
-        strncpy(cmdline, (const char *)(uintptr_t)si->cmdline_paddr, sizeof cmdline - 1);
+        const char *src = (const char *)(uintptr_t)si->cmdline_paddr;
+        while (cmdline_len < sizeof cmdline && src[cmdline_len]) cmdline_len++;
+        strncpy(cmdline, src, sizeof cmdline - 1);
     }
     os_log("unikernel: %s booting", app_name);
-    os_log("unikernel: command line: %s", cmdline);
+    if (cmdline_len >= sizeof cmdline) {
+        /* Cut, it could lose a variable or the network: refuse rather than run without them. */
+        os_log("unikernel: the command line is longer than %u bytes", (unsigned)sizeof cmdline - 1);
+        os_halt(2);
+    }
+    const char *why = "";
+    size_t at = 0;
+    int nenv = env_parse(cmdline, params, sizeof params, &why, &at);
+    /* The values stay off the console (one line is cut at 512 bytes, and they are the app's). */
+    os_log("unikernel: command line: %s", params);
+    if (nenv < 0) {
+        os_log("unikernel: bad env token at byte %u of the command line: %s", (unsigned)at, why);
+        os_halt(2);
+    }
+    if (nenv > 0) {
+        char names[400];
+        size_t n = 0;
+        for (int i = 0; i < nenv; i++) {
+            const char *name = env_name(i);
+            size_t len = strlen(name);
+            if (n + len + 6 >= sizeof names) {
+                memcpy(names + n, " ...", 4);
+                n += 4;
+                break;
+            }
+            if (i) names[n++] = ' ';
+            memcpy(names + n, name, len);
+            n += len;
+        }
+        names[n] = 0;
+        os_log("unikernel: env: %d variable%s: %s", nenv, nenv == 1 ? "" : "s", names);
+    }
     memory_init(si);
     lapic_init();
     timer_init(TICK_MS);

@@ -111,6 +111,7 @@ int main(int argc, char **argv) {
                   {"tcp", test_tcp},
                   {"tcp timers and limits", test_tcp_more},
                   {"http parsing", test_http},
+                  {"env from the command line", test_env},
                   {"apps over TCP", test_apps},
                   {"fuzz", test_fuzz}};
     for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {

@@ -100,6 +100,7 @@ void test_tcp_more(void);
 void test_http(void);
 void test_apps(void);
 void test_fuzz(void);
+void test_env(void);
 
 
 

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <berth/env.h>
+
 #include "harness.h"
 
 void hello_app_main(void);
@@ -76,6 +78,25 @@ static void test_hello(void) {
     pump();
     advance(2100);
     CHECK(net_get_stats()->tcp_active == 0 && fake_allocs_live == 1 + 0); /* just the table */
+}
+
+/* GREETING from the env: shown HTML-escaped when set, no line at all when not. */
+static void test_greeting(void) {
+    setup(hello_app_main, 45050);
+    const char *r = EX("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    CHECK(strstr(r, "request #") && !strstr(r, "greeting"));
+    CHECK(env_parse("env.GREETING=\"hi there\"", NULL, 0, NULL, NULL) == 1);
+    r = EX("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    CHECK(strstr(r, "<p>greeting: hi there</p>") != NULL);
+    CHECK(env_parse("env.GREETING=\"<b>a & \\\"b\\\"</b>\"", NULL, 0, NULL, NULL) == 1);
+    r = EX("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    CHECK(strstr(r, "<p>greeting: &lt;b&gt;a &amp; &quot;b&quot;&lt;/b&gt;</p>") && !strstr(r, "<b>a"));
+    const char *body = strstr(r, "\r\n\r\n"), *cl = strstr(r, "Content-Length: ");
+    CHECK(body && cl && (size_t)atoi(cl + 16) == strlen(body + 4));
+    CHECK(env_parse("env.GREETINGS=x env.GREET=y", NULL, 0, NULL, NULL) == 2); /* not GREETING */
+    r = EX("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    CHECK(strstr(r, "request #") && !strstr(r, "greeting"));
+    env_parse("", NULL, 0, NULL, NULL);
 }
 
 static void test_errors(void) {
@@ -212,6 +233,7 @@ static void test_concurrent(void) {
 
 void test_apps(void) {
     test_hello();
+    test_greeting();
     test_errors();
     test_flow_control();
     test_kv();

@@ -1,6 +1,6 @@
-// The unikernel's protocol stack (native/unikernel/net, its HTTP server and both apps) tested on
-// the host: `make -C native/unikernel/test` builds the C test program with AddressSanitizer and
-// UBSan against fake os_* functions and runs it. Wrapped here so `npm test` runs it too.
+// The unikernel's protocol stack (native/unikernel/net, its HTTP server and both apps) and the
+// environment's parser (platform/env.c) tested on the host: `make -C native/unikernel/test` builds
+// the C test program with AddressSanitizer and UBSan against fake os_* functions and runs it. Wrapped here so `npm test` runs it too.
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -34,7 +34,15 @@ describe("unikernel network stack (host tests)", () => {
       fails: [],
     });
     expect(Number(total?.[1])).toBeGreaterThan(700);
-    for (const suite of ["link", "tcp", "tcp timers and limits", "http parsing", "apps over TCP", "fuzz"])
+    for (const suite of [
+      "link",
+      "tcp",
+      "tcp timers and limits",
+      "http parsing",
+      "env from the command line",
+      "apps over TCP",
+      "fuzz",
+    ])
       expect(out).toMatch(new RegExp(`^${suite}\\b.* \\d+ checks, 0 failed$`, "m"));
     expect(out).toMatch(/fuzz: 100000 frames/);
   });

@@ -1,4 +1,6 @@
-/* The first example application: a web page that names the unikernel and counts requests.
+/* The first example application: a web page that names the unikernel and counts requests, and
+ * shows the deployment's GREETING when its env sets one (os_getenv: env.GREETING= on the
+ * kernel command line).
  * It is an ordinary C file against the library OS's API (http.h): the image is this file
  * linked with platform/, lib/ and net/. */
 #include <string.h>
@@ -31,7 +33,14 @@ static void handle(const struct http_request *req, struct http_response *resp) {
     http_puts(resp, "</b>: one application linked with its own small OS, booted directly by the "
                     "hypervisor.</p>\n<p>request #");
     http_put_uint(resp, requests);
-    http_puts(resp, "</p></body></html>\n");
+    http_puts(resp, "</p>\n");
+    const char *greeting = os_getenv("GREETING");
+    if (greeting) { /* the tenant's text, not markup */
+        http_puts(resp, "<p>greeting: ");
+        http_put_html(resp, greeting, strlen(greeting));
+        http_puts(resp, "</p>\n");
+    }
+    http_puts(resp, "</body></html>\n");
 }
 
 void app_main(void) {

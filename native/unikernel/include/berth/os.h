@@ -12,6 +12,9 @@ void os_free(void *p);                             /* NULL is allowed */
 void os_log(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* one console line */
 void os_netif_send(const void *frame, size_t len); /* one Ethernet frame, without FCS */
 const char *os_cmdline(void);                      /* the kernel command line, never NULL */
+/* The value of an `env.NAME=value` token of the command line (berth/env.h), NULL if unset. The
+ * pointer stays valid: the table is filled once at boot. */
+const char *os_getenv(const char *name);
 void os_halt(int code) __attribute__((noreturn));  /* "unikernel: halted code=N", QEMU exits */
 
 /* The application linked into the image (apps/<name>/main.c). */
