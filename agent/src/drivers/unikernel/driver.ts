@@ -2,6 +2,7 @@
 // booted by QEMU microvm with -kernel, jailed like a micro-VM (berth-jailer, the tenant's uid,
 // cgroups of its own, its tap on the tenant's bridge). No Linux, no initramfs, no disk: the
 // console is the only thing the guest says, and QEMU the only thing there is to stop.
+import { ukEnvProblem } from "@berth/contracts";
 import type { InstanceSpec, InstanceStatus } from "../../driver";
 import type { ImageStore, RegistryCredentials, UnikernelArtifact } from "../../images/types";
 import type { InstancePaths } from "../microvm/records";
@@ -9,6 +10,7 @@ import { QemuDriver, type QemuDriverOptions } from "../vm/driver";
 import type { RunTarget } from "../vm/launch";
 import { tailOf } from "./console";
 import { launch, undo } from "./launch";
+import { ukCmdlineTooLong } from "./qemu";
 import { endOf, statusOf, type UkRecord, waitReady } from "./status";
 
 /** The store's artifact pull (OciImageStore.ensureArtifact). */
@@ -35,12 +37,25 @@ export class UnikernelDriver extends QemuDriver<UnikernelDriverOptions, UkRecord
     await this.artifact(spec);
   }
 
+  /**
+   * What the control plane refuses already (packages/core's unsupportedAtLevel), refused again
+   * here for a spec recorded before a rule existed: the run would not be what was asked for.
+   */
   protected override refuse(spec: InstanceSpec): void {
     if ((spec.volumes ?? []).length > 0) throw new Error("volumes are not supported at the unikernel level");
+    for (const field of ["command", "args"] as const)
+      if (spec[field].length > 0)
+        throw new Error(`${field}: a unikernel runs the one program linked into it; it takes no ${field}`);
+    const env = ukEnvProblem(spec.env);
+    if (env) throw new Error(env);
   }
 
-  protected override prepareRun(spec: InstanceSpec): Promise<UnikernelArtifact> {
-    return this.artifact(spec);
+  /** The artifact, once its own command line is known to leave room for the network and the env. */
+  protected override async prepareRun(spec: InstanceSpec): Promise<UnikernelArtifact> {
+    const artifact = await this.artifact(spec);
+    const tooLong = ukCmdlineTooLong(artifact.cmdline, spec.env);
+    if (tooLong) throw new Error(tooLong);
+    return artifact;
   }
 
   protected override launch(t: RunTarget, artifact: UnikernelArtifact): Promise<UkRecord> {

@@ -35,6 +35,7 @@ export async function launch(
           ip: res.ip,
           prefixLen: res.prefixLen,
           gateway: res.gateway,
+          env: spec.env,
         }),
         tap,
         mac: macFor(`${res.ip}/${res.prefixLen}`),

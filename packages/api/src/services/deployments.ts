@@ -177,7 +177,13 @@ export async function createDeployment(opts: {
       spec.isolation,
     );
     if (!policy.ok) throw new AppError("BAD_REQUEST", policy.message);
-    const unsupported = unsupportedAtLevel(policy.level, { volumes: spec.volumes, secretNames });
+    const unsupported = unsupportedAtLevel(policy.level, {
+      volumes: spec.volumes,
+      secretNames,
+      command: spec.command,
+      args: spec.args,
+      env: spec.env,
+    });
     if (unsupported) throw new AppError("BAD_REQUEST", unsupported);
     const wrongKind = wrongKindFor(policy.level, spec.image, kind);
     if (wrongKind) throw new AppError("BAD_REQUEST", wrongKind);

@@ -104,7 +104,13 @@ export async function updateDeployment(opts: {
     const tenant = await lockTenant(tx, opts.tenantId);
     const { volumes: mounts, ...rest } = fields;
     const setting = Object.entries(secretChange ?? {}).flatMap(([k, v]) => (v === null ? [] : [k]));
-    const unsupported = unsupportedAtLevel(d.isolation, { volumes: mounts, secretNames: setting });
+    const unsupported = unsupportedAtLevel(d.isolation, {
+      volumes: mounts,
+      secretNames: setting,
+      command: rest.command,
+      args: rest.args,
+      env: rest.env,
+    });
     if (unsupported) throw new AppError("BAD_REQUEST", unsupported);
     const secrets = secretsChanged
       ? changeSecrets(
@@ -218,6 +224,19 @@ export async function rollbackDeployment(opts: {
       throw new AppError(
         "CONFLICT",
         `toGeneration: generation ${target} mounts volume "${lost}", which was deleted; update the deployment's volumes instead`,
+      );
+    // A generation recorded before a rule of its level existed (a unikernel's env, command and
+    // args are checked since they reach it) is refused now as a new spec would be.
+    const old = rev.spec as { command?: string[]; args?: string[]; env?: Record<string, string> };
+    const unsupported = unsupportedAtLevel(d.isolation, {
+      command: old.command,
+      args: old.args,
+      env: old.env,
+    });
+    if (unsupported)
+      throw new AppError(
+        "BAD_REQUEST",
+        `toGeneration: generation ${target} cannot run at level "${d.isolation}": ${unsupported}`,
       );
     const generation = await recordGeneration(tx, {
       tenantId: opts.tenantId,

@@ -101,7 +101,7 @@ export function CreateDeploymentForm({ onDone, recent = [] }: { onDone: () => vo
     setFormError(null);
     const env = parseEnvText(values.env);
     const volumes = values.isolation === "container" ? parseVolume(values.volume) : [];
-    // a unikernel has no environment: the field is hidden there, and its text not sent
+    // a unikernel takes no secrets (its env is on its command line): the field is hidden there, and its text not sent
     const secrets =
       values.isolation === "unikernel"
         ? { secrets: {}, error: null }

@@ -17,7 +17,7 @@ export function SecretsCard({ deployment: d }: { deployment: DeploymentDto }) {
       {d.secrets.length === 0 ? (
         <p className="px-5 py-4 text-sm text-muted-foreground">
           {d.isolation === "unikernel"
-            ? "None: a unikernel has no environment to receive them."
+            ? "None: a unikernel's environment is its kernel command line, which the host's process list shows."
             : "None. Members add them with Update."}
         </p>
       ) : (
