@@ -1,6 +1,7 @@
 // The unikernel library OS (native/unikernel) for real: the hello image booted by QEMU microvm
 // under TCG with user networking (restrict=on, one forwarded port), reached over HTTP from the
-// host. Also the platform's own boot test (no network stack): allocator, clock and a clean halt.
+// host. Also the platform's own boot test (no network stack): allocator, clock and a clean halt,
+// and its environment from the command line (env.NAME= tokens; a bad one halts the boot).
 // ICMP echo cannot cross QEMU's user networking (hostfwd forwards TCP/UDP only): the network
 // stack's host tests (native/unikernel/test) cover it.
 import { execFileSync } from "node:child_process";
@@ -57,6 +58,30 @@ describe("the unikernel", () => {
     expect(await vm.exited).toBe(0);
     expect(vm.console()).toMatch(/unikernel: exception 14 \(stack overflow\) .*cr2=0x/);
     expect(vm.console()).toMatch(/unikernel: halted code=142\s*$/);
+  });
+
+  it("parses env tokens at boot, logs their names only, and halts on a bad one or a cut line", async () => {
+    const good = await bootUnikernel(bootTest, 'boot-test env.A="x y" env.B=z');
+    booted.push(good);
+    expect(await good.exited).toBe(0);
+    // Without the env tokens (QEMU's device entry stays); the values are nowhere on the console.
+    expect(good.console()).toMatch(/unikernel: command line: boot-test( virtio_mmio\.device=\S+)*\n/);
+    expect(good.console()).not.toMatch(/x y|=z/);
+    expect(good.console()).toContain("unikernel: env: 2 variables: A B\n");
+    expect(good.console()).toMatch(/unikernel: halted code=0\s*$/);
+    const bad = await bootUnikernel(bootTest, 'boot-test env.A="open');
+    booted.push(bad);
+    expect(await bad.exited).toBe(0);
+    expect(bad.console()).toContain(
+      'unikernel: bad env token at byte 10 of the command line: the quoted value has no closing "',
+    );
+    expect(bad.console()).not.toContain("heap whole again"); // halted before the test ran
+    expect(bad.console()).toMatch(/unikernel: halted code=2\s*$/);
+    const long = await bootUnikernel(bootTest, `boot-test env.A=${"v".repeat(2100)}`);
+    booted.push(long);
+    expect(await long.exited).toBe(0);
+    expect(long.console()).toContain("unikernel: the command line is longer than 2047 bytes");
+    expect(long.console()).toMatch(/unikernel: halted code=2\s*$/);
   });
 
   it("serves the hello page over HTTP soon after QEMU starts, counting requests", async () => {

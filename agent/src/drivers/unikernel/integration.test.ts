@@ -1,8 +1,9 @@
 // The unikernel driver for real: hello-unikernel from the local registry (npm run unikernel:build)
 // booted by QEMU microvm (TCG) through berth-jailer on a real tenant network (tap, bridge,
 // nftables DNAT), reached at its endpoint and pinged through the bridge; logs, metrics, a second
-// driver object adopting and stopping it; the wrong kind of image refused; a halt and a crash
-// reported from the console.
+// driver object adopting and stopping it; the deployment's env on the kernel command line, read by
+// the app (GREETING on its page); the wrong kind of image refused; a halt and a crash reported
+// from the console.
 import { execFileSync } from "node:child_process";
 import { randomInt, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -122,9 +123,49 @@ describe("the unikernel driver", () => {
     );
     expect(first.status).toBe(200);
     expect(first.body).toMatch(/unikernel/i);
+    expect(first.body).not.toContain("greeting"); // no env, no greeting line
     const second = await get(url);
     expect(counter(second.body)).toBe(counter(first.body) + 1);
     expect((await driver.start(spec)).state).toBe("running");
+  });
+
+  it("hands the env to the unikernel on its command line: the page shows GREETING, escaped", async () => {
+    const env = {
+      GREETING: "hi there",
+      // What the other words of the line look like, and markup: neither is taken for what it says.
+      TRICKY: '<b>"virtio_mmio.device=512@0xfeb00000:5" netdev.ip=6.6.6.6/8:6.6.6.1</b> \\o/',
+    };
+    const withEnv = instanceSpec({ ...spec, instanceId: randomUUID(), name: "hello-uk-env", env });
+    ids.push(withEnv.instanceId);
+    const status = await driver.start(withEnv);
+    expect(status.state, JSON.stringify(status)).toBe("running");
+    const page = await get(`http://${status.endpoints[0]}/`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain("<p>greeting: hi there</p>");
+    // QEMU's argv holds the tokens; the console names the variables and shows none of the values.
+    const argv = readFileSync(`/proc/${record(withEnv.instanceId).pid}/cmdline`, "utf8").split("\0");
+    expect(argv[argv.indexOf("-append") + 1]).toMatch(
+      /^netdev\.ip=\S+ env\.GREETING="hi there" env\.TRICKY="<b>\\"virtio_mmio.device=512@0xfeb00000:5\\" netdev\.ip=6\.6\.6\.6\/8:6\.6\.6\.1<\/b> \\\\o\/"$/,
+    );
+    const con = consoleOf(withEnv.instanceId);
+    expect(con).toContain("unikernel: env: 2 variables: GREETING TRICKY");
+    expect(con).not.toContain("hi there");
+    expect(con).toMatch(/listening on \d+\.\d+\.\d+\.\d+:8080/);
+    expect(con).not.toContain("6.6.6.6:8080");
+    await driver.stop(withEnv.instanceId, 0);
+  });
+
+  it("refuses a command, args, or an env the command line cannot carry, before booting anything", async () => {
+    const refused: [Partial<InstanceSpec>, RegExp][] = [
+      [{ command: ["/bin/hello"] }, /^command: a unikernel runs the one program linked into it/],
+      [{ args: ["-v"] }, /^args: /],
+      [{ env: { LINE: "a\nb" } }, /^env\.LINE: has a control character/],
+    ];
+    for (const [change, message] of refused) {
+      const s = instanceSpec({ ...spec, instanceId: randomUUID(), ...change });
+      await expect(driver.start(s)).rejects.toThrow(message);
+      expect(await driver.inspect(s.instanceId)).toBeNull();
+    }
   });
 
   it("answers ICMP echo on its address through the tenant bridge", () => {
