@@ -110,6 +110,24 @@ describe("environment", () => {
     expect(e.kvmProbe).toEqual({ kernel: "/boot/vmlinuz", initrd: undefined, timeoutMs: 5000 });
   });
 
+  it("reads the disk sweep's policy, with a low mark below the high one", () => {
+    expect(readEnv({}).gc).toEqual({
+      intervalMs: 3_600_000,
+      unusedMs: 7 * 86_400_000,
+      minAgeMs: 600_000,
+      highPct: 85,
+      lowPct: 80,
+    });
+    expect(readEnv({ BERTH_AGENT_GC_INTERVAL_S: "0", BERTH_AGENT_GC_HIGH_PCT: "95" }).gc).toMatchObject({
+      intervalMs: 0,
+      highPct: 95,
+    });
+    expect(() => readEnv({ BERTH_AGENT_GC_LOW_PCT: "90" })).toThrow(
+      /BERTH_AGENT_GC_LOW_PCT \(90\) must be below/,
+    );
+    expect(() => readEnv({ BERTH_AGENT_GC_UNUSED_AGE_S: "5" })).toThrow(/BERTH_AGENT_GC_UNUSED_AGE_S/);
+  });
+
   it("names the variable that is wrong", () => {
     expect(() => readEnv({ BERTH_AGENT_MAX_INSTANCES: "lots" })).toThrow(/BERTH_AGENT_MAX_INSTANCES/);
     expect(() => readEnv({ BERTH_AGENT_LOG_LEVEL: "loud" })).toThrow(/BERTH_AGENT_LOG_LEVEL/);

@@ -29,6 +29,14 @@ export type InstanceUsage = {
   pidsLimit: number;
 };
 
+/** What the disk sweep must keep for the instances a driver still holds (Driver.imagesInUse). */
+export type ImagesInUse = {
+  /** Image (or unikernel artifact) manifest digests, sha256:… */
+  digests: string[];
+  /** Instances whose record does not say which image they use (written before records did). */
+  unknown: string[];
+};
+
 export interface Driver {
   /** The isolation levels this driver launches; the agent offers exactly these. */
   readonly levels: readonly IsolationLevel[];
@@ -49,4 +57,11 @@ export interface Driver {
    * that measure nothing (sim) leave it out, and their heartbeats carry no metrics.
    */
   metrics?(instanceId: string): Promise<InstanceUsage | null>;
+  /**
+   * The images the instances this driver still holds use: a container not stopped (its overlay
+   * is mounted over the image's layers), a VM whose run has not ended (its root disk or kernel is
+   * bound into the jail). A stopped instance holds nothing: its next start ensures its image again.
+   * Drivers that store nothing (sim) leave it out.
+   */
+  imagesInUse?(): Promise<ImagesInUse>;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { DiskGcPolicy } from "./disk-gc";
 import { UsageError } from "./errors";
 
 // The agent's only reader of process.env; everything else receives an AgentEnv.
@@ -37,6 +38,16 @@ const schema = z.object({
   BERTH_AGENT_KVM_PROBE_KERNEL: z.string().min(1).optional(),
   BERTH_AGENT_KVM_PROBE_INITRD: z.string().min(1).optional(),
   BERTH_AGENT_KVM_PROBE_TIMEOUT_MS: int(100, 120_000).default(5000),
+  /** The disk sweep (docs/images.md): seconds between two sweeps; 0 turns the loop off. */
+  BERTH_AGENT_GC_INTERVAL_S: int(0, 30 * 86_400).default(3600),
+  /** An image or root disk no instance uses and nobody used for this long goes at the next sweep. */
+  BERTH_AGENT_GC_UNUSED_AGE_S: int(60, 365 * 86_400).default(7 * 86_400),
+  /** Nothing used more recently than this is deleted, whatever the disk says. */
+  BERTH_AGENT_GC_MIN_AGE_S: int(0, 86_400).default(600),
+  /** Disk use (percent of the data directory's filesystem) that triggers a sweep at once... */
+  BERTH_AGENT_GC_HIGH_PCT: int(1, 100).default(85),
+  /** ...which then deletes the least recently used unused images down to this. */
+  BERTH_AGENT_GC_LOW_PCT: int(0, 99).default(80),
 });
 
 export type AgentEnv = {
@@ -51,6 +62,7 @@ export type AgentEnv = {
   concurrency: number;
   probeTimeoutMs: number;
   kvmProbe: { kernel: string; initrd: string | undefined; timeoutMs: number } | undefined;
+  gc: DiskGcPolicy;
 };
 
 const blankToUndefined = (source: Record<string, string | undefined>) =>
@@ -63,6 +75,10 @@ export function readEnv(source: Record<string, string | undefined> = process.env
     throw new UsageError(`invalid environment: ${issues}`);
   }
   const e = parsed.data;
+  if (e.BERTH_AGENT_GC_LOW_PCT >= e.BERTH_AGENT_GC_HIGH_PCT)
+    throw new UsageError(
+      `invalid environment: BERTH_AGENT_GC_LOW_PCT (${e.BERTH_AGENT_GC_LOW_PCT}) must be below BERTH_AGENT_GC_HIGH_PCT (${e.BERTH_AGENT_GC_HIGH_PCT})`,
+    );
   return {
     stateFile: e.BERTH_AGENT_STATE,
     dataDir: e.BERTH_AGENT_DATA,
@@ -81,5 +97,12 @@ export function readEnv(source: Record<string, string | undefined> = process.env
           timeoutMs: e.BERTH_AGENT_KVM_PROBE_TIMEOUT_MS,
         }
       : undefined,
+    gc: {
+      intervalMs: e.BERTH_AGENT_GC_INTERVAL_S * 1000,
+      unusedMs: e.BERTH_AGENT_GC_UNUSED_AGE_S * 1000,
+      minAgeMs: e.BERTH_AGENT_GC_MIN_AGE_S * 1000,
+      highPct: e.BERTH_AGENT_GC_HIGH_PCT,
+      lowPct: e.BERTH_AGENT_GC_LOW_PCT,
+    },
   };
 }

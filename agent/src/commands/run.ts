@@ -1,6 +1,15 @@
 import { Agent } from "../agent";
 import type { RunArgs } from "../args";
-import { containerLogsDir, microvmLogsDir, selectDriver, unikernelLogsDir, volumeStoreOf } from "../drivers";
+import { DiskGc } from "../disk-gc";
+import {
+  containerLogsDir,
+  imageStoreOf,
+  microvmDataDir,
+  microvmLogsDir,
+  selectDriver,
+  unikernelLogsDir,
+  volumeStoreOf,
+} from "../drivers";
 import type { AgentEnv } from "../env";
 import { UsageError } from "../errors";
 import { describeHost } from "../host-info";
@@ -55,6 +64,8 @@ export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promis
   const probe = await probeHost(env);
   // one store for the container driver (mounts) and the agent (deletes what tenants deleted)
   const volumes = args.sim ? undefined : volumeStoreOf(env.dataDir);
+  // one store for the drivers (pulls, starts) and the disk sweep, so that they share its locks
+  const images = args.sim ? undefined : imageStoreOf(env.dataDir);
   const driver = await selectDriver({
     sim: args.sim,
     hostId: state.hostId,
@@ -67,6 +78,7 @@ export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promis
     restore: true,
     accelerator: probe.accelerator,
     volumes,
+    images,
   });
   const host = describeHost(probe, driver);
   if (host.capabilities.isolationLevels.length === 0)
@@ -89,7 +101,22 @@ export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promis
         }),
   });
   await agent.start();
+  const gc = images
+    ? new DiskGc({
+        ...env.gc,
+        driver,
+        images,
+        microvmDir: microvmDataDir(env.dataDir),
+        dataDir: env.dataDir,
+        log: log.child({ module: "disk-gc" }),
+      })
+    : undefined;
+  gc?.start();
+  // `kill -USR2 <agent>` (systemctl kill -s USR2 berth-agent): a sweep now, logged as any other.
+  const sweepNow = () => void gc?.sweep("signal");
+  process.on("SIGUSR2", sweepNow);
   const name = received ?? (await signal.promise);
+  process.off("SIGUSR2", sweepNow);
   log.info(`${name}: stopping`);
   const hard = setTimeout(() => {
     log.error(`not stopped within ${hardStopMs} ms: exiting`);
@@ -97,6 +124,7 @@ export async function runCommand(args: RunArgs, env: AgentEnv, log: Log): Promis
   }, hardStopMs);
   hard.unref();
   await agent.stop();
+  await gc?.stop();
   clearTimeout(hard);
   return 0;
 }

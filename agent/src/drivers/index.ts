@@ -1,11 +1,19 @@
 import type { Driver } from "../driver";
+import type { OciImageStore } from "../images";
 import type { Log } from "../log";
 import type { VolumeStore } from "../volumes/store";
 import { realDrivers } from "./real";
 import { LevelRouter } from "./router";
 import { SimDriver } from "./sim";
 
-export { containerLogsDir, microvmLogsDir, unikernelLogsDir, volumeStoreOf } from "./real";
+export {
+  containerLogsDir,
+  imageStoreOf,
+  microvmDataDir,
+  microvmLogsDir,
+  unikernelLogsDir,
+  volumeStoreOf,
+} from "./real";
 export { LevelRouter } from "./router";
 export { SimDriver } from "./sim";
 
@@ -25,6 +33,8 @@ export async function selectDriver(opts: {
   accelerator?: "kvm" | "tcg" | null;
   /** The host's volume store, shared with the agent (which deletes deleted volumes from it). */
   volumes?: VolumeStore;
+  /** The host's image store, shared with the disk sweep. */
+  images?: OciImageStore;
 }): Promise<Driver> {
   if (opts.sim) return new SimDriver({ hostId: opts.hostId, startDelayMs: opts.simDelayMs });
   return new LevelRouter(await realDrivers(opts));

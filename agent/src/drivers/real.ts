@@ -38,6 +38,8 @@ export type RealDriversOptions = {
   accelerator?: "kvm" | "tcg" | null;
   /** The volume store (default: `<dataDir>/volumes`); `run` shares it with the agent. */
   volumes?: VolumeStore;
+  /** The image store (default: `<dataDir>/images`); `run` shares it with the disk sweep. */
+  images?: OciImageStore;
 };
 
 export const containerPrerequisites: Record<string, string> = {
@@ -66,10 +68,15 @@ export const unikernelPrerequisites = (): Record<string, string> => ({
 /** The host's volumes: one store per data directory (its per-volume locks must be shared). */
 export const volumeStoreOf = (dataDir: string) => new VolumeStore(join(dataDir, "volumes"));
 
+/** The host's image store: one per data directory (its locks keep pulls and the disk sweep apart). */
+export const imageStoreOf = (dataDir: string) => new OciImageStore({ dataDir: join(dataDir, "images") });
+/** The microvm driver's data directory (its instances and its rootfs/ and initrd/ caches). */
+export const microvmDataDir = (dataDir: string) => join(dataDir, "microvm");
+
 /** Where the container driver writes each instance's console.log (shipped by the agent). */
 export const containerLogsDir = (dataDir: string) => join(dataDir, "container", "instances");
 /** Where the microvm driver's instances' console.log are (<dir>/<instanceId>/console.log, as the container's). */
-export const microvmLogsDir = (dataDir: string) => join(dataDir, "microvm", "instances");
+export const microvmLogsDir = (dataDir: string) => join(microvmDataDir(dataDir), "instances");
 /** The unikernel driver's instances' console.log (the library OS's serial console), laid out the same way. */
 export const unikernelLogsDir = (dataDir: string) => join(dataDir, "unikernel", "instances");
 
@@ -95,7 +102,7 @@ export async function realDrivers(o: RealDriversOptions): Promise<Driver[]> {
     log: o.log,
   });
   if (o.restore) await network.restore();
-  const images = new OciImageStore({ dataDir: join(o.dataDir, "images") });
+  const images = o.images ?? imageStoreOf(o.dataDir);
   const drivers: Driver[] = [];
   if (offerContainer)
     drivers.push(
@@ -124,7 +131,7 @@ export async function realDrivers(o: RealDriversOptions): Promise<Driver[]> {
     else
       drivers.push(
         createMicrovmDriver({
-          dataDir: join(o.dataDir, "microvm"),
+          dataDir: microvmDataDir(o.dataDir),
           images,
           network,
           accelerator,

@@ -1,5 +1,5 @@
 import type { IsolationLevel } from "@berth/contracts";
-import type { Driver, InstanceSpec, InstanceStatus, InstanceUsage } from "../driver";
+import type { Driver, ImagesInUse, InstanceSpec, InstanceStatus, InstanceUsage } from "../driver";
 
 /**
  * The real agent's driver: hands each instance to the driver of its isolation level. A level
@@ -58,6 +58,15 @@ export class LevelRouter implements Driver {
       if (m) return m;
     }
     return null;
+  }
+
+  /** Every driver's answer together; one that stores nothing adds nothing. */
+  async imagesInUse(): Promise<ImagesInUse> {
+    const all = await Promise.all(this.drivers.map((d) => d.imagesInUse?.()));
+    return {
+      digests: [...new Set(all.flatMap((u) => u?.digests ?? []))],
+      unknown: all.flatMap((u) => u?.unknown ?? []),
+    };
   }
 
   async *logs(instanceId: string, opts: { follow: boolean; since?: Date }): AsyncIterable<string> {

@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { execOk } from "./exec";
+import { collectGarbage } from "./gc";
 import { type ImageEvent, OciImageStore } from "./store";
 import { HELLO, NOTES, requireExampleImages } from "./testing";
 
@@ -62,6 +64,41 @@ describe("collectGarbage", () => {
     await store.unmountInstance("keeper", { remove: true });
     expect((await store.collectGarbage()).layers).toBe(2);
     expect([await blobs(), await layers()]).toEqual([0, 0]);
+  });
+
+  it("keeps a layer mounted elsewhere (a container's lower) and the digests it is told are in use", async () => {
+    await fresh();
+    const notes = await store.ensure(NOTES);
+    const top = notes.layers[1] as string;
+    // What the container level does with each layer (berth-idmap clones it onto lower/N).
+    const lower = join(dataDir, "lower");
+    await mkdir(lower);
+    await execOk("mount", ["--bind", "-o", "ro", top, lower]);
+    try {
+      await store.forget(NOTES);
+      // All four blobs (nothing else shares the base here); the base layer, not the mounted one.
+      expect(await store.collectGarbage()).toMatchObject({ blobs: 4, layers: 1 });
+      expect((await readdir(top)).length).toBeGreaterThan(0);
+      expect(await readdir(lower)).toEqual(await readdir(top));
+      expect(existsSync(notes.layers[0] as string)).toBe(false);
+    } finally {
+      await execOk("umount", [lower]);
+    }
+    expect((await store.collectGarbage()).layers).toBe(1);
+    expect(await layers()).toBe(0);
+
+    // Named in use, an image whose reference is gone keeps everything it needs.
+    const hello = await store.ensure(HELLO);
+    await store.forget(HELLO);
+    expect(
+      await collectGarbage({
+        layout: store.layout,
+        layersDir: store.layersDir,
+        instancesDir: store.instancesDir,
+        keep: [hello.digest],
+      }),
+    ).toEqual({ blobs: 0, layers: 0, bytes: 0 });
+    expect(await store.collectGarbage()).toMatchObject({ blobs: 4, layers: 2 });
   });
 
   it("waits for pulls in progress, which never lose their layers to it", async () => {

@@ -12,6 +12,7 @@ import { KeyedLock, SharedExclusiveLock } from "./lock";
 import { isMountPoint, mountInstanceOverlay, unmount } from "./overlay";
 import { type ImageRef, parseRef } from "./ref";
 import { copyImage, layerDigests, withSource } from "./skopeo";
+import { type ImageSweep, type ImageSweepReport, sweepImages } from "./sweep";
 import type {
   ImageStore,
   InstanceRootfs,
@@ -20,6 +21,7 @@ import type {
   UnikernelArtifact,
 } from "./types";
 import { layerDirName, unpackLayer } from "./unpack";
+import { LastUsed } from "./used";
 
 export type ImageEvent =
   /** `fetched`: the layer blobs that were not in the store, so skopeo downloaded them. */
@@ -56,6 +58,8 @@ export class OciImageStore implements ImageStore {
   private readonly indexLock = new KeyedLock();
   private readonly blobLock = new KeyedLock();
   private readonly gcLock = new SharedExclusiveLock();
+  /** When each reference was last asked for: the disk sweep deletes the least recently used first. */
+  readonly lastUsed: LastUsed;
 
   constructor(private readonly opts: OciImageStoreOptions) {
     this.opts = { ...opts, dataDir: resolve(opts.dataDir) };
@@ -63,6 +67,7 @@ export class OciImageStore implements ImageStore {
     this.layersDir = join(this.opts.dataDir, "layers");
     this.instancesDir = join(this.opts.dataDir, "instances");
     this.tmpDir = join(this.opts.dataDir, "tmp");
+    this.lastUsed = new LastUsed(join(this.opts.dataDir, "last-used.json"));
   }
 
   private init(): Promise<void> {
@@ -121,7 +126,9 @@ export class OciImageStore implements ImageStore {
         const refresh = this.opts.pullPolicy === "always" && !r.digest;
         const desc =
           (!refresh && (await this.layout.lookup(r.canonical))) || (await this.pull(r, credentials));
-        return await use(desc);
+        const out = await use(desc);
+        await this.lastUsed.touch(r.canonical);
+        return out;
       } catch (e) {
         if (e instanceof ImageError) throw e;
         throw new ImageError(r.canonical, (e as Error).message);
@@ -259,6 +266,28 @@ export class OciImageStore implements ImageStore {
     return this.gcLock.alone(() =>
       collectGarbage({ layout: this.layout, layersDir: this.layersDir, instancesDir: this.instancesDir }),
     );
+  }
+
+  /**
+   * The disk sweep's part in the store (./sweep.ts): drops the references no live instance uses
+   * and nobody asked for within the policy's unused age (then, while the disk is short, the least
+   * recently used of the rest down to the grace age), and collects what only they needed.
+   */
+  async sweep(policy: ImageSweep): Promise<ImageSweepReport> {
+    await this.init();
+    return sweepImages(policy, {
+      layout: this.layout,
+      lastUsed: this.lastUsed,
+      alone: (task) => this.gcLock.alone(task),
+      untag: (ref) => this.indexLock.run("index", () => this.layout.untag(ref)),
+      collect: (keep) =>
+        collectGarbage({
+          layout: this.layout,
+          layersDir: this.layersDir,
+          instancesDir: this.instancesDir,
+          keep,
+        }),
+    });
   }
 
   /** The instance's directory (upper, work, merged); the id becomes a path, so it is checked. */

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, open, readdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import type { Driver, InstanceSpec, InstanceStatus } from "../../driver";
+import type { Driver, ImagesInUse, InstanceSpec, InstanceStatus } from "../../driver";
 import type { ImageStore, PulledImage } from "../../images/types";
 import type { Log } from "../../log";
 import type { InstanceNetwork } from "../../net/types";
@@ -45,6 +45,8 @@ type InstanceRecord = {
   hostIdBase: number;
   endpoints: string[];
   startedAt: string;
+  /** The image's manifest digest: the disk sweep keeps its layers while the container is not stopped. */
+  image?: string;
   /** Set once stop has finished: the container and its mounts are gone. */
   stopped?: { exitCode?: number; at: string };
 };
@@ -266,6 +268,7 @@ export class ContainerDriver implements Driver {
       hostIdBase,
       endpoints: attachment.endpoints,
       startedAt: new Date().toISOString(),
+      image: image.digest,
     };
     await writeAtomic(p.record, JSON.stringify(record));
     const tSpawn = performance.now();
@@ -402,6 +405,19 @@ export class ContainerDriver implements Driver {
     const known = listed ? new Map(listed.map((s) => [s.id, s])) : undefined;
     const all = await Promise.all(ids.map((id) => this.inspect(id, known)));
     return all.filter((s): s is InstanceStatus => s !== null);
+  }
+
+  /** Every container not stopped keeps its image: exited and failed ones still have their overlay. */
+  async imagesInUse(): Promise<ImagesInUse> {
+    const ids = await readdir(join(this.o.dataDir, "instances")).catch(() => [] as string[]);
+    const used: ImagesInUse = { digests: [], unknown: [] };
+    for (const id of ids) {
+      const r = await readJson<InstanceRecord>(this.paths(id).record);
+      if (!r || r.stopped) continue;
+      if (r.image) used.digests.push(r.image);
+      else used.unknown.push(id);
+    }
+    return used;
   }
 
   stop(instanceId: string, graceMs: number): Promise<InstanceStatus> {

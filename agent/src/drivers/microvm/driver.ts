@@ -35,7 +35,7 @@ export type MicrovmDriverOptions = QemuDriverOptions & {
 };
 
 /** What a start boots: the guest kernel, the image's root disk, the base initramfs and the config. */
-type Guest = GuestFiles & { kernel: GuestKernel };
+type Guest = GuestFiles & { kernel: GuestKernel; image: string };
 
 export class MicrovmDriver extends QemuDriver<MicrovmDriverOptions, VmRecord, Guest> {
   readonly levels = ["microvm"] as const;
@@ -88,11 +88,15 @@ export class MicrovmDriver extends QemuDriver<MicrovmDriverOptions, VmRecord, Gu
 
   protected override async prepareRun(spec: InstanceSpec): Promise<Guest> {
     const { kernel, image, rootfs, baseInitrd } = await this.artifacts(spec);
-    return { kernel, rootfs, baseInitrd, config: await guestConfigOf(spec, image) };
+    return { kernel, image: image.digest, rootfs, baseInitrd, config: await guestConfigOf(spec, image) };
+  }
+
+  protected override imageOf(g: Guest): string {
+    return g.image;
   }
 
   protected override launch(t: RunTarget, g: Guest): Promise<VmRecord> {
-    const { kernel, ...files } = g;
+    const { kernel, image: _, ...files } = g;
     return launch({ ...this.ctx(), kernel: kernel.kernel }, { ...t, ...files });
   }
 

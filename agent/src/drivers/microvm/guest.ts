@@ -21,6 +21,7 @@ import type { PulledImage } from "../../images/types";
 import { hostnameOf } from "../container/host";
 import { mergeEnv, workloadArgs } from "../container/spec";
 import { resolveUser } from "../container/user";
+import { cacheLock, touchCached } from "./caches";
 import { type CpioEntry, cpioArchive } from "./cpio";
 
 export { ensureRootfs } from "./rootfs";
@@ -85,7 +86,20 @@ export async function ensureBaseInitrd(o: {
   const hash = createHash("sha256").update(init);
   for (const m of modules) hash.update(m.name).update(m.data);
   const out = join(o.cacheDir, `base-${o.kernel.version}-${hash.digest("hex").slice(0, 16)}.cpio`);
-  if (existsSync(out)) return out;
+  // Touched when found (caches.ts: the sweep deletes base archives unused for long).
+  return cacheLock.run(out, async () => {
+    if (await touchCached(out)) return out;
+    await writeBaseInitrd(out, o.cacheDir, init, modules);
+    return out;
+  });
+}
+
+async function writeBaseInitrd(
+  out: string,
+  cacheDir: string,
+  init: Buffer,
+  modules: { name: string; data: Buffer }[],
+): Promise<void> {
   const entries: CpioEntry[] = [
     ...["dev", "proc", "sys", "newroot", "berth", "lib", "lib/berth-modules"].map(
       (name): CpioEntry => ({ type: "dir", name }),
@@ -99,9 +113,8 @@ export async function ensureBaseInitrd(o: {
       data: Buffer.from(modules.map((m) => `${m.name}\n`).join("")),
     },
   ];
-  await mkdir(o.cacheDir, { recursive: true });
+  await mkdir(cacheDir, { recursive: true });
   await writeBytesAtomic(out, (tmp) => writeFile(tmp, cpioArchive(entries)));
-  return out;
 }
 
 /** /berth/config: NUL-terminated entries, a one-letter tag then the value (read by berth-init). */

@@ -23,6 +23,8 @@ export type VmRecord = {
   endpoints: string[];
   accelerator: Accelerator;
   startedAt: string;
+  /** The manifest digest the run boots (image or unikernel artifact): kept by the disk sweep until it ends. */
+  image?: string;
   /** console.log's size when this run began: this run's markers come after it. */
   consoleOffset: number;
   /** QEMU (the jailer execs it) and its start time in /proc/PID/stat: absent until spawned. */

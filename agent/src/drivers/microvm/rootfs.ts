@@ -7,26 +7,23 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { exec, execOk } from "../../images/exec";
 import type { PulledImage } from "../../images/types";
+import { cacheLock, touchCached } from "./caches";
 
 /** Room for the workload's own writes (they land in QEMU's throwaway overlay, not in this file). */
 const HEADROOM_MIB = 64;
-const building = new Map<string, Promise<string>>();
 
 /**
- * The ext4 image of this image at `<cacheDir>/<digest hex>.ext4`, built on first use. Concurrent
- * calls for one digest share a build; a crash leaves only a temporary file, never a half image.
+ * The ext4 image of this image at `<cacheDir>/<digest hex>.ext4`, built on first use and touched
+ * on every use (its mtime is its last use: caches.ts's sweep deletes the long unused). Concurrent
+ * calls for one digest wait for one build; a crash leaves only a temporary file, never a half image.
  */
 export function ensureRootfs(o: { image: PulledImage; cacheDir: string }): Promise<string> {
   const hex = o.image.digest.replace(/^sha256:/, "");
   if (!/^[0-9a-f]{64}$/.test(hex)) return Promise.reject(new Error(`bad image digest ${o.image.digest}`));
   const out = join(o.cacheDir, `${hex}.ext4`);
-  if (existsSync(out)) return Promise.resolve(out);
-  let pending = building.get(out);
-  if (!pending) {
-    pending = build(o.image.layers, out, o.cacheDir).finally(() => building.delete(out));
-    building.set(out, pending);
-  }
-  return pending;
+  return cacheLock.run(out, async () =>
+    (await touchCached(out)) ? out : build(o.image.layers, out, o.cacheDir),
+  );
 }
 
 async function build(layers: string[], out: string, cacheDir: string): Promise<string> {

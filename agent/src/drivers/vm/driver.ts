@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { IsolationLevel } from "@berth/contracts";
-import type { Driver, InstanceSpec, InstanceStatus, InstanceUsage } from "../../driver";
+import type { Driver, ImagesInUse, InstanceSpec, InstanceStatus, InstanceUsage } from "../../driver";
 import type { Log } from "../../log";
 import type { TenantNetwork } from "../../net/network";
 import { readJson } from "../container/files";
@@ -83,6 +83,15 @@ export abstract class QemuDriver<O extends QemuDriverOptions, R extends VmRecord
 
   abstract prepare(spec: InstanceSpec): Promise<void>;
 
+  /**
+   * The manifest digest a run boots, for its record (the disk sweep keeps it until the run ends).
+   * By default the prepared thing's own `digest`, as a unikernel artifact has.
+   */
+  protected imageOf(prepared: Prepared): string | undefined {
+    const d = (prepared as { digest?: unknown }).digest;
+    return typeof d === "string" ? d : undefined;
+  }
+
   /** Throws for a spec the level cannot run, before anything of an earlier run is undone. */
   protected refuse(_spec: InstanceSpec): void {}
   /** What a start needs before launching (pulled, built, cached): its time is the log's prepareMs. */
@@ -125,7 +134,11 @@ export abstract class QemuDriver<O extends QemuDriverOptions, R extends VmRecord
     const uid = await this.ids.forTenant(spec.tenantId);
     const prepared = await this.prepareRun(spec);
     const tPrepared = performance.now();
-    const record = await this.launch({ spec, paths: p, uid, gid: uid }, prepared);
+    const image = this.imageOf(prepared);
+    const record = await this.launch(
+      { spec, paths: p, uid, gid: uid, ...(image ? { image } : {}) },
+      prepared,
+    );
     const tSpawned = performance.now();
     const timeoutMs = this.o.startTimeoutMs ?? this.defaultStartTimeoutMs;
     const outcome = await this.waitReady(record, p, Date.now() + timeoutMs);
@@ -166,6 +179,19 @@ export abstract class QemuDriver<O extends QemuDriverOptions, R extends VmRecord
     const ids = await readdir(join(this.dataDir, "instances")).catch(() => [] as string[]);
     const all = await Promise.all(ids.map((id) => this.inspect(id)));
     return all.filter((s): s is InstanceStatus => s !== null);
+  }
+
+  /** Every run not ended keeps what it boots (a VM whose QEMU exited on its own too, until stopped). */
+  async imagesInUse(): Promise<ImagesInUse> {
+    const ids = await readdir(join(this.dataDir, "instances")).catch(() => [] as string[]);
+    const used: ImagesInUse = { digests: [], unknown: [] };
+    for (const id of ids) {
+      const r = await readJson<R>(this.paths(id).record);
+      if (!r || r.ended) continue;
+      if (r.image) used.digests.push(r.image);
+      else used.unknown.push(id);
+    }
+    return used;
   }
 
   stop(instanceId: string, graceMs: number): Promise<InstanceStatus> {

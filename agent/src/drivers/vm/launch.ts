@@ -23,7 +23,14 @@ export type VmContext = {
 };
 
 /** The instance a start is for, its paths and the tenant's uid (the VMM runs as it). */
-export type RunTarget = { spec: InstanceSpec; paths: InstancePaths; uid: number; gid: number };
+export type RunTarget = {
+  spec: InstanceSpec;
+  paths: InstancePaths;
+  uid: number;
+  gid: number;
+  /** The manifest digest the run boots, written into its record (VmRecord.image). */
+  image?: string;
+};
 
 /**
  * The instance directory as microvm/records.ts describes it (root 0711), its run directory and a
@@ -79,6 +86,7 @@ export async function launchJailed<X extends object>(
     accelerator: ctx.accelerator,
     startedAt: new Date().toISOString(),
     consoleOffset: o.consoleOffset,
+    ...(o.image ? { image: o.image } : {}),
     ...o.extra,
   };
   await writeAtomic(p.record, JSON.stringify(record));
