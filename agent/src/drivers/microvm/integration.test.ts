@@ -4,9 +4,10 @@
 import { execFileSync } from "node:child_process";
 import { randomInt, randomUUID } from "node:crypto";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readdir, rm, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DiskGc } from "../../disk-gc";
 import type { InstanceSpec } from "../../driver";
 import { OciImageStore } from "../../images";
 import { HELLO, requireExampleImages } from "../../images/testing";
@@ -44,6 +45,28 @@ const spec: InstanceSpec = instanceSpec({
 
 const newDriver = () =>
   createMicrovmDriver({ dataDir: join(data, "microvm"), images, network, accelerator: "tcg", log });
+/** A sweep as if the image and root disk were last used 30 days ago (the agent's default policy). */
+async function sweepLongUnused() {
+  const then = new Date(Date.now() - 30 * 86_400_000);
+  await images.lastUsed.touch(HELLO, then.getTime());
+  for (const f of await readdir(join(data, "microvm/rootfs")))
+    await utimes(join(data, "microvm/rootfs", f), then, then);
+  const gc = new DiskGc({
+    intervalMs: 0,
+    unusedMs: 7 * 86_400_000,
+    minAgeMs: 600_000,
+    highPct: 100,
+    lowPct: 99,
+    driver: newDriver(),
+    images,
+    microvmDir: join(data, "microvm"),
+    dataDir: data,
+    log,
+  });
+  return gc.sweep("test");
+}
+const rootfsOf = (digest: string) => join(data, "microvm/rootfs", `${digest.replace("sha256:", "")}.ext4`);
+
 const record = () =>
   JSON.parse(
     readFileSync(join(data, "microvm/instances", spec.instanceId, "record.json"), "utf8"),
@@ -98,6 +121,11 @@ describe("the microvm driver", () => {
     // Idempotent for the same generation: the running VM, not a second one.
     expect((await driver.start(spec)).state).toBe("running");
     expect(record().pid).toBeGreaterThan(0);
+    // The disk sweep keeps what a running VM boots, however long unused it looks.
+    const digest = record().image as string;
+    expect((await driver.imagesInUse()).digests).toEqual([digest]);
+    expect(await sweepLongUnused()).toMatchObject({ images: [], blobs: 0, layers: 0, vmFiles: 0 });
+    expect(existsSync(rootfsOf(digest))).toBe(true);
     const lines: string[] = [];
     for await (const line of driver.logs(spec.instanceId, { follow: false })) lines.push(line);
     const text = lines.join("\n");
@@ -158,6 +186,11 @@ describe("the microvm driver", () => {
     for (const c of ["memory", "cpu", "cpuacct", "pids"])
       expect(existsSync(`/sys/fs/cgroup/${c}${cgroupPathOf(spec.instanceId)}`), c).toBe(false);
     expect(await driver.inspect(spec.instanceId)).toMatchObject({ state: "stopped" });
+    // Stopped, it holds nothing: a sweep a month later deletes its image and root disk.
+    expect((await adopted.imagesInUse()).digests).toEqual([]);
+    const swept = await sweepLongUnused();
+    expect(swept).toMatchObject({ images: [`${HELLO}`], vmFiles: 1 });
+    expect(existsSync(rootfsOf(record().image as string))).toBe(false);
   });
 });
 
