@@ -1,7 +1,9 @@
 // The unikernel level end to end: the `berth-agent` binary joined to a real control plane
 // (Postgres, Redis, the placement, reconcile and liveness modules), a deployment of
-// `berth deploy --isolation unikernel --wait` of hello-unikernel (the CLI refusing a container image there first), running with its endpoint in Postgres,
-// answering HTTP, its console in the deployment's logs; the agent killed with -9 and restarted
+// `berth deploy --isolation unikernel --wait` of hello-unikernel with --env GREETING (the CLI
+// refusing a container image there first, and an env the kernel command line cannot carry),
+// running with its endpoint in Postgres, answering HTTP with the greeting, its console in the
+// deployment's logs; the agent killed with -9 and restarted
 // adopts it without a restart of QEMU; stopping the deployment stops it.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -87,9 +89,17 @@ describe("the real agent at the unikernel level", () => {
     expect(wrong.stderr + wrong.stdout).toMatch(
       /image: .* is an OCI container image, not a unikernel artifact/,
     );
+    // An env its kernel command line cannot carry: refused by the API, naming the variable.
+    const badEnv = await berth(cp.base, token, [
+      ...["deploy", HELLO_UNIKERNEL, "--isolation", "unikernel", "--port", "8080"],
+      ...["--env", "GREETING=caf\u00e9"],
+    ]);
+    expect(badEnv.code).not.toBe(0);
+    expect(badEnv.stderr + badEnv.stdout).toMatch(/env\.GREETING: has a non-ASCII character \(U\+00E9\)/);
     const t0 = performance.now();
     const deployed = await berth(cp.base, token, [
       ...["deploy", HELLO_UNIKERNEL, "--isolation", "unikernel", "--port", "8080"],
+      ...["--env", "GREETING=hi there"],
       ...["--memory", "32", "--cpu", "250", "--wait", "--timeout", "60"],
     ]);
     expect(deployed.code, deployed.stderr).toBe(0);
@@ -105,6 +115,9 @@ describe("the real agent at the unikernel level", () => {
     expect(endpoint).toMatch(/^127\.0\.0\.1:\d+$/);
     await allServing([endpoint]);
     console.log(`berth deploy to first HTTP 200: ${Math.round(performance.now() - t0)} ms`);
+    // The deployment's env, through the API, the agent and the kernel command line, to the app.
+    const page = await (await fetch(`http://${endpoint}/`, { signal: AbortSignal.timeout(5000) })).text();
+    expect(page).toContain("<p>greeting: hi there</p>");
 
     const c = callerFor(h, owner.actor);
     await waitFor(
