@@ -27,7 +27,8 @@ const SOURCE = "org.berth.source-hash";
 const EXAMPLES = {
   "hello-unikernel": {
     kernel: "native/unikernel/build/hello-unikernel.elf",
-    description: "An HTTP server on port 8080 answering with a page that counts requests",
+    description:
+      "An HTTP server on port 8080 answering with a page that counts requests and shows the env's GREETING",
   },
   "kv-unikernel": {
     kernel: "native/unikernel/build/kv-unikernel.elf",
