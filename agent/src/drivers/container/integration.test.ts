@@ -67,10 +67,20 @@ describe("the container driver with the image store", () => {
       }
     }
     expect(body).toContain("Hello from Berth");
+    // The disk sweep: the running container names its image; and even with the image forgotten
+    // and collected, its layers stay, because they are mounted under the container's overlay.
+    const image = await images.ensure(HELLO);
+    expect(await driver.imagesInUse()).toEqual({ digests: [image.digest], unknown: [] });
+    await images.forget(HELLO);
+    expect((await images.collectGarbage()).layers).toBe(0);
+    for (const l of image.layers) expect(existsSync(l), l).toBe(true);
     const lines: string[] = [];
     for await (const line of driver.logs(spec.instanceId, { follow: false })) lines.push(line);
     expect(lines.join("\n")).toMatch(/listening on port 8080/);
     expect(await driver.stop(spec.instanceId, 3000)).toMatchObject({ state: "stopped" });
+    // Stopped, it holds nothing: the next collection takes the forgotten image's layers.
+    expect(await driver.imagesInUse()).toEqual({ digests: [], unknown: [] });
+    expect((await images.collectGarbage()).layers).toBe(image.layers.length);
   });
 
   it("applies the layers' whiteouts through the idmapped layers, and shows host root as the tenant's root", async () => {
