@@ -178,5 +178,17 @@ describe("the real agent killed with -9", () => {
     await heartbeatAfter(cp, agent, new Date(), "a heartbeat after the stop");
     const after = await h.deps.db.instance.findMany({ where: { id: { in: rest } } });
     expect(after.map((r) => `${r.state} ${r.generation}`)).toEqual(rest.map(() => "running 1"));
+
+    // SIGUSR2: the agent's disk sweep, now. The image the other 10 run stays, and they serve on.
+    agent.child?.kill("SIGUSR2");
+    const sweep = await agent.withLog(
+      waitFor(async () => agent.since("second run").match(/^.* disk sweep .*reason=signal .*$/m)?.[0], {
+        what: "the disk sweep's log line",
+      }),
+    );
+    expect(sweep).toMatch(
+      / info disk sweep module=disk-gc reason=signal images=0 blobs=0 layers=0 vmFiles=0 freedBytes=0 /,
+    );
+    await serving(new Map(rest.map((id) => [id, before.get(id) as Seen])));
   }, 240_000);
 });
