@@ -29,7 +29,7 @@ beforeAll(requireExampleImages);
 afterAll(() => stores.cleanup());
 
 /** A store, a microvm driver over its own data dir (only its records are read) and a sweeper. */
-async function host(policy: Partial<DiskGcPolicy> = {}) {
+async function host(policy: Partial<DiskGcPolicy & { checkMs: number }> = {}) {
   const { store, dataDir } = await stores.create();
   const microvmDir = join(dataDir, "microvm");
   const driver = createMicrovmDriver({
@@ -174,6 +174,29 @@ describe("the disk sweep", () => {
     expect(existsSync(notesDisk)).toBe(false);
     expect(existsSync(helloDisk)).toBe(true);
     for (const l of hello.layers) expect(existsSync(l)).toBe(true);
+  });
+
+  it("runs on its own: every interval, and at once when the disk is above the high-water mark", async () => {
+    const sweeps = () => lines.filter((l) => l.msg === "disk sweep").map((l) => l.fields?.reason);
+    const timed = (await host({ intervalMs: 150, checkMs: 20 })).gc;
+    const before = sweeps().length;
+    timed.start();
+    await new Promise((r) => setTimeout(r, 700));
+    await timed.stop();
+    const ran = sweeps().slice(before);
+    expect(ran.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(ran)).toEqual(new Set(["interval"]));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sweeps().length - before, "nothing after stop").toBe(ran.length);
+
+    // An hour's interval, but the disk is above a 1 % mark: the first check sweeps (once: a
+    // pressure sweep that cannot get below the mark waits minutes before the next).
+    const pressed = (await host({ intervalMs: 3_600_000, checkMs: 20, highPct: 1, lowPct: 0 })).gc;
+    const n = sweeps().length;
+    pressed.start();
+    await new Promise((r) => setTimeout(r, 300));
+    await pressed.stop();
+    expect(sweeps().slice(n)).toEqual(["disk"]);
   });
 
   it("never takes the image or root disk of a start that ensures them while it sweeps", async () => {
