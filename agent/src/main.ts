@@ -13,7 +13,8 @@ const usage = `Usage:
 
 join exchanges an operator's one-time join token for this host's identity and saves it in the
 state file (default /var/lib/berth/agent.json, or $BERTH_AGENT_STATE), readable only by root.
-run heartbeats to the control plane and runs the instances placed on this host until SIGTERM.
+run heartbeats to the control plane and runs the instances placed on this host until SIGTERM;
+SIGUSR2 makes it sweep unused images and micro-VM root disks now (docs/images.md, "Disk sweep").
 --sim (scale tests only) launches nothing: instances "run" after --sim-delay-ms (default 50).
 
 Exit codes: 0 ok, 1 failure (network, control plane, Redis), 2 bad usage.`;
