@@ -252,7 +252,10 @@ export class OciImageStore implements ImageStore {
     const r = parseRef(ref);
     await this.init();
     await this.gcLock.shared(() =>
-      this.refLock.run(r.canonical, () => this.indexLock.run("index", () => this.layout.untag(r.canonical))),
+      this.refLock.run(r.canonical, async () => {
+        await this.indexLock.run("index", () => this.layout.untag(r.canonical));
+        await this.lastUsed.drop([r.canonical]);
+      }),
     );
   }
 
