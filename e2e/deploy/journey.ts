@@ -105,6 +105,8 @@ export async function deployJourney(
   await expect(page.getByRole("progressbar", { name: "Generation 2 rollout" })).toBeVisible();
   await rolledOut(page, 2, boot * 2);
   const updated = await openEndpoint(page, context, ex.body);
+  // the new generation runs with the new env: the example shows it
+  expect(updated.text).toMatch(/greeting(=|: )second/);
 
   // the history holds both generations; rolling back to the first is generation 3 with its spec
   const history = page.getByRole("table", { name: "Generations of hello" });
@@ -116,7 +118,8 @@ export async function deployJourney(
   await expect(history.getByRole("row", { name: /rollback to 1/ })).toContainText("no env");
   await expect(page.getByLabel("Environment")).toHaveValue("");
   const rolledBack = await openEndpoint(page, context, ex.body);
-  expect(rolledBack).not.toBe(updated);
+  expect(rolledBack.href).not.toBe(updated.href);
+  expect(rolledBack.text).not.toMatch(/greeting/);
   // the timeline has the changes and the instances' comings and goings
   const events = page.getByRole("list", { name: "Events" });
   await expect(events).toContainText("Rolled back to generation 1: generation 3 · by a member");
@@ -136,7 +139,7 @@ export async function deployJourney(
   await expect
     .poll(
       async () =>
-        await fetch(rolledBack, { signal: AbortSignal.timeout(1000) }).then(
+        await fetch(rolledBack.href, { signal: AbortSignal.timeout(1000) }).then(
           (r) => r.status,
           () => 0,
         ),
@@ -167,6 +170,7 @@ async function openEndpoint(page: Page, context: BrowserContext, body: string) {
   const res = await site.goto(href);
   expect(res?.status()).toBe(200);
   await expect(site.locator("body")).toContainText(body);
+  const text = (await site.locator("body").textContent()) ?? "";
   await site.close();
-  return href;
+  return { href, text };
 }
