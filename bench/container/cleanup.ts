@@ -1,17 +1,16 @@
 // Removes everything the bench made, also after a failure or SIGINT, then checks the host for
 // leftovers by name: containers (both runc roots), mounts under the data dir, namespaces, veths,
 // tenant bridges, published-port elements in the port range, cgroups. The data dir goes last.
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { cgroupsPathOf } from "../../agent/src/drivers/container/host";
-import { bridgeName, netnsName, vethName } from "../../agent/src/net/index";
+import { netnsName, vethName } from "../../agent/src/net/index";
+import { cleanupStep, mountsUnder, networkLeftovers, run } from "../lib/cleanup";
+import { pool } from "../lib/kit";
 import type { BenchArgs } from "./args";
-import { type Kit, pool } from "./kit";
+import type { Kit } from "./kit";
 
-const run = promisify(execFile);
 const runc = "/usr/sbin/runc";
 
 async function runcIds(root: string): Promise<string[]> {
@@ -19,23 +18,8 @@ async function runcIds(root: string): Promise<string[]> {
   return out.stdout.split("\n").filter(Boolean);
 }
 
-async function mountsUnder(dir: string): Promise<string[]> {
-  const table = await readFile("/proc/self/mountinfo", "utf8");
-  const points = table
-    .split("\n")
-    .map((l) => l.split(" ")[4] ?? "")
-    .filter((p) => p.startsWith(`${dir}/`));
-  return [...new Set(points)].sort((a, b) => b.length - a.length);
-}
-
 export async function cleanupAll(kit: Kit, args: BenchArgs, say: (s: string) => void): Promise<string[]> {
-  const step = async (what: string, fn: () => Promise<unknown>) => {
-    try {
-      await fn();
-    } catch (err) {
-      say(`cleanup: ${what}: ${(err as Error).message}`);
-    }
-  };
+  const step = cleanupStep(say);
   const rawRoot = join(kit.rawDir, "runc");
   const agentRoot = join(kit.agentDir, "runc");
   await step("raw containers", async () => {
@@ -70,13 +54,7 @@ export async function cleanupAll(kit: Kit, args: BenchArgs, say: (s: string) => 
       if (existsSync(`/sys/fs/cgroup/memory${cg}`) || existsSync(`/sys/fs/cgroup${cg}/cgroup.procs`))
         left.push(`cgroup ${cg}`);
   }
-  for (const t of kit.tenants)
-    if (links.includes(bridgeName(t, args.subnet))) left.push(`bridge ${bridgeName(t, args.subnet)}`);
-  const map = await run("nft", ["list", "map", "inet", "berth", "published"]).catch(() => ({ stdout: "" }));
-  for (const m of map.stdout.matchAll(/(tcp|udp) \. (\d+) :/g)) {
-    const port = Number(m[2]);
-    if (port >= args.portRange.min && port <= args.portRange.max) left.push(`nft published ${m[1]} ${port}`);
-  }
+  left.push(...(await networkLeftovers(links, kit.tenants, args)));
   if (!left.some((l) => l.startsWith("mount ")))
     await step("data dir", () => rm(kit.dataDir, { recursive: true, force: true }));
   else left.push(`data dir ${kit.dataDir} (kept: mounts remain)`);

@@ -1,13 +1,12 @@
 // What the phases share: the driver under test with its real image store and network, the spec of
 // a hello instance, a log that keeps the driver's per-start breakdown, and small helpers.
-import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import type { InstanceSpec } from "../../agent/src/driver";
 import { type ContainerDriver, createContainerDriver } from "../../agent/src/drivers/container/index";
-import { OciImageStore } from "../../agent/src/images/index";
+import type { OciImageStore } from "../../agent/src/images/index";
 import { HELLO } from "../../agent/src/images/testing";
-import type { Fields, Log } from "../../agent/src/log";
-import { createInstanceNetwork, type TenantNetwork } from "../../agent/src/net/index";
+import type { Fields } from "../../agent/src/log";
+import type { TenantNetwork } from "../../agent/src/net/index";
+import { captureLog, helloSpecOf, storeAndNetwork } from "../lib/kit";
 import type { BenchArgs } from "./args";
 
 export type Kit = {
@@ -28,21 +27,8 @@ export type Kit = {
 };
 
 export function makeKit(dataDir: string, args: BenchArgs): Kit {
-  const breakdowns = new Map<string, Fields>();
-  const warnings: string[] = [];
-  const log = (base: Fields): Log => ({
-    debug: (msg, f) => {
-      if (msg === "container started" && typeof base.instance === "string")
-        breakdowns.set(base.instance, f ?? {});
-    },
-    info: () => {},
-    warn: (msg, f) => warnings.push(`${msg} ${JSON.stringify({ ...base, ...f })}`),
-    error: (msg, f) => warnings.push(`${msg} ${JSON.stringify({ ...base, ...f })}`),
-    child: (fields) => log({ ...base, ...fields }),
-  });
-  const images = new OciImageStore({ dataDir: join(dataDir, "images") });
-  const network = createInstanceNetwork({
-    dataDir: join(dataDir, "net"),
+  const { breakdowns, warnings, log } = captureLog("container started", "debug");
+  const { images, network } = storeAndNetwork(dataDir, {
     subnet: args.subnet,
     portRange: args.portRange,
     log: log({}),
@@ -91,30 +77,11 @@ export function makeKit(dataDir: string, args: BenchArgs): Kit {
   };
 }
 
-export function helloSpec(tenantId: string, cpuMillis: number, memoryMiB: number): InstanceSpec {
-  return {
-    instanceId: randomUUID(),
-    generation: 1,
+export const helloSpec = (tenantId: string, cpuMillis: number, memoryMiB: number) =>
+  helloSpecOf(
     tenantId,
-    deploymentId: randomUUID(),
-    name: "bench-hello",
-    image: HELLO,
-    command: [],
-    args: [],
-    env: {},
-    ports: [{ port: 8080, protocol: "tcp" }],
-    cpuMillis,
-    memoryMiB,
-    isolation: "container",
-    volumes: [],
-  } as InstanceSpec;
-}
+    { cpuMillis, memoryMiB },
+    { name: "bench-hello", image: HELLO, isolation: "container" },
+  );
 
-/** Runs `fn` over `items` with at most `limit` in flight; stops taking new items once `stop()`. */
-export async function pool<T>(items: T[], limit: number, fn: (x: T) => Promise<void>, stop = () => false) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length && !stop()) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
+export { pool } from "../lib/kit";

@@ -1,16 +1,13 @@
 // Writes bench/results/container.json (the last run at the top level, the last 20 runs under
 // `runs`) and renders the container table of bench/RESULTS.md from those runs.
-import { resultsFile } from "../lib/results";
+import { dateCell, loadCell, type RunBase, resultsFile, stateCell } from "../lib/results";
 
 const header = [
   "| date (UTC) | command | n | create→HTTP 200 p50 / p95 / p99 | raw runc p50 | ratio | targets (p50 ≤ 150 ms, ratio ≤ 2) | idle instances (HTTP 200 / asked) | overhead per instance | wall | end state | machine |",
   "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---|",
 ];
 
-export type ContainerRun = {
-  command: string;
-  date: string;
-  status: "completed" | "failed" | "timeout" | "interrupted";
+export type ContainerRun = RunBase & {
   n: number;
   p50Ms: number | null;
   p95Ms: number | null;
@@ -22,10 +19,6 @@ export type ContainerRun = {
   densityInstances: number;
   densityAnswered: number;
   overheadKiBPerInstance: number | null;
-  wallS: number;
-  cleanedUp: boolean;
-  machine: { cores: number; loadAvg: number[]; [k: string]: unknown };
-  [extra: string]: unknown;
 };
 
 const ms = (x: number | null) => (x === null ? "–" : `${Math.round(x)}`);
@@ -39,9 +32,8 @@ function row(r: ContainerRun): string {
     : "– (skipped)";
   const overhead =
     r.overheadKiBPerInstance === null ? "–" : `${r.overheadKiBPerInstance.toLocaleString("en-US")} KiB`;
-  const state = `${r.status === "completed" ? "completed" : `**${r.status}**`}${r.cleanedUp ? ", cleaned up" : ", **leftovers**"}`;
-  const machine = `${r.machine.cores} cores, load ${r.machine.loadAvg.map((x) => x.toFixed(1)).join(" ")}`;
-  return `| ${r.date.slice(0, 16).replace("T", " ")} | \`${r.command}\` | ${r.n} | ${lat} | ${ms(r.rawRuncP50Ms)} ms | ${r.ratioToRawRunc ?? "–"} | ${targets} | ${density} | ${overhead} | ${r.wallS} s | ${state} | ${machine} |`;
+  const machine = `${r.machine.cores} cores, load ${loadCell(r.machine.loadAvg)}`;
+  return `| ${dateCell(r.date)} | \`${r.command}\` | ${r.n} | ${lat} | ${ms(r.rawRuncP50Ms)} ms | ${r.ratioToRawRunc ?? "–"} | ${targets} | ${density} | ${overhead} | ${r.wallS} s | ${stateCell(r)} | ${machine} |`;
 }
 
 const file = resultsFile<ContainerRun>({

@@ -6,11 +6,13 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmod, mkdtemp } from "node:fs/promises";
-import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireHostTools } from "../../agent/src/drivers/container/testkit";
 import { HELLO, requireExampleImages } from "../../agent/src/images/testing";
-import { quantile, round } from "../placement/stats";
+import { benchRun, endStatus, loadAvgNow, machineOf, saveRun, say } from "../lib/run";
+import { msStatsP99 } from "../lib/stats";
+import { round } from "../placement/stats";
 import { readArgs } from "./args";
 import { cleanupAll } from "./cleanup";
 import { type DensityResult, density } from "./density";
@@ -20,47 +22,19 @@ import { type ContainerRun, recordRun } from "./results";
 import { type StartSample, sequential } from "./sequential";
 
 const args = readArgs(process.argv.slice(2));
-const argv = process.argv.slice(2).join(" ");
-const command = `npm run bench:container${argv ? ` -- ${argv}` : ""}`;
-const say = (s: string) => console.log(`[bench] ${s}`);
-let stopping: string | null = null;
 let kit: Kit | undefined;
-let cleaning: Promise<string[]> | undefined;
-const cleanup = () => {
-  cleaning ??= kit ? cleanupAll(kit, args, say) : Promise.resolve([]);
-  return cleaning;
-};
-
 // A first signal lets the current step finish (the density phase then stops what it started) and
 // the run clean up and exit on its own; a second one, or 120 s without an exit, cleans up at once.
-let signals = 0;
-for (const sig of ["SIGINT", "SIGTERM"] as const)
-  process.on(sig, () => {
-    stopping = sig;
-    const hard = () =>
-      void cleanup()
-        .then((left) => say(left.length ? `leftovers: ${left.join(", ")}` : "cleaned up"))
-        .finally(() => process.exit(130));
-    if (++signals > 1) return hard();
-    say(`${sig}: finishing the current step, then cleaning up (again to clean up at once)`);
-    setTimeout(hard, 120_000).unref();
-  });
-const timer = setTimeout(() => {
-  stopping = "timeout";
-  say(`--timeout-s ${args.timeoutS} reached: finishing the current step, then cleaning up`);
-}, args.timeoutS * 1000);
-timer.unref();
-
-const stats = (xs: (number | null)[]) => {
-  const s = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
-  if (!s.length) return { n: 0, p50Ms: null, p95Ms: null, p99Ms: null, minMs: null, maxMs: null };
-  const q = (p: number) => round(quantile(s, p));
-  return { n: s.length, p50Ms: q(0.5), p95Ms: q(0.95), p99Ms: q(0.99), minMs: q(0), maxMs: q(1) };
-};
+const { command, cleanup, stopping, stop, start } = benchRun({
+  name: "container",
+  timeoutS: args.timeoutS,
+  hardAfterMs: 120_000,
+  cleanup: () => (kit ? cleanupAll(kit, args, say) : Promise.resolve([])),
+});
 
 async function main(): Promise<number> {
   const t0 = performance.now();
-  const loadAvgAtStart = loadavg().map((x) => round(x, 2));
+  const loadAvgAtStart = loadAvgNow();
   say(command);
   requireHostTools();
   await requireExampleImages();
@@ -92,16 +66,16 @@ async function main(): Promise<number> {
 
   say(`phase 1: ${args.instances} sequential starts, each followed by raw runc on its bundle`);
   const samples: StartSample[] = await sequential(kit, args, tenant, {
-    stop: () => !!stopping,
+    stop: () => stop(),
     progress: say,
   });
-  const driver = stats(samples.map((s) => s.ms));
-  const raw = stats(samples.map((s) => s.raw.ms));
+  const driver = msStatsP99(samples.map((s) => s.ms));
+  const raw = msStatsP99(samples.map((s) => s.raw.ms));
   const ratio = driver.p50Ms !== null && raw.p50Ms ? round(driver.p50Ms / raw.p50Ms, 2) : null;
   const part = (k: string) =>
-    stats(samples.map((s) => (typeof s.driver[k] === "number" ? (s.driver[k] as number) : null)));
+    msStatsP99(samples.map((s) => (typeof s.driver[k] === "number" ? (s.driver[k] as number) : null)));
   const breakdown = {
-    startToRunningMs: stats(samples.map((s) => s.startMs)),
+    startToRunningMs: msStatsP99(samples.map((s) => s.startMs)),
     driverTotalMs: part("ms"),
     prepareMs: part("prepareMs"),
     imageEnsureMs: part("ensureMs"),
@@ -109,9 +83,9 @@ async function main(): Promise<number> {
     networkAttachMs: part("attachMs"),
     rootfsMs: part("rootfsMs"),
     runcToInitReadyMs: part("runcMs"),
-    runningTo200Ms: stats(samples.map((s) => (s.ms === null ? null : s.ms - s.startMs))),
-    rawRuncReturnedMs: stats(samples.map((s) => (s.raw.ms === null ? null : s.raw.runcReturnedMs))),
-    stopMs: stats(samples.map((s) => s.stopMs)),
+    runningTo200Ms: msStatsP99(samples.map((s) => (s.ms === null ? null : s.ms - s.startMs))),
+    rawRuncReturnedMs: msStatsP99(samples.map((s) => (s.raw.ms === null ? null : s.raw.runcReturnedMs))),
+    stopMs: msStatsP99(samples.map((s) => s.stopMs)),
   };
   say(
     `driver start→HTTP 200: p50 ${driver.p50Ms} ms, p95 ${driver.p95Ms} ms, p99 ${driver.p99Ms} ms (n ${driver.n}); ` +
@@ -119,11 +93,11 @@ async function main(): Promise<number> {
   );
 
   let dens: DensityResult | null = null;
-  if (args.density > 0 && !stopping) {
+  if (args.density > 0 && !stop()) {
     say(
       `phase 2: ${args.density} concurrent idle instances over ${args.tenants} tenants, ${args.concurrency} starts in flight`,
     );
-    dens = await density(kit, args, { stop: () => !!stopping, progress: say });
+    dens = await density(kit, args, { stop: () => stop(), progress: say });
     say(
       `density: ${dens.running} running, ${dens.answeredAtEnd} answered HTTP 200 with all up; ` +
         `${dens.overheadKiBPerInstance} KiB per instance: ${JSON.stringify(dens.overheadKiB.parts)} KiB; ` +
@@ -139,14 +113,10 @@ async function main(): Promise<number> {
       ? `LEFTOVERS: ${leftovers.join(", ")}`
       : "cleaned up: no container, mount, netns, veth, bridge, port or cgroup left",
   );
-  const status: ContainerRun["status"] =
-    stopping === "timeout"
-      ? "timeout"
-      : stopping
-        ? "interrupted"
-        : driver.n === args.instances && raw.n === args.instances
-          ? "completed"
-          : "failed";
+  const status: ContainerRun["status"] = endStatus(
+    stopping(),
+    driver.n === args.instances && raw.n === args.instances,
+  );
   const run: ContainerRun = {
     command,
     date: new Date().toISOString(),
@@ -167,15 +137,9 @@ async function main(): Promise<number> {
     overheadKiBPerInstance: dens?.overheadKiBPerInstance ?? null,
     wallS: round((performance.now() - t0) / 1000),
     cleanedUp: leftovers.length === 0,
-    machine: {
-      cores: cpus().length,
-      cpuModel: cpus()[0]?.model ?? "?",
-      memGiB: round(totalmem() / 2 ** 30),
-      kernel: release(),
+    machine: machineOf(loadAvgAtStart, {
       runc: execFileSync("/usr/sbin/runc", ["--version"], { encoding: "utf8" }).split("\n")[0],
-      loadAvg: loadavg().map((x) => round(x, 2)),
-      loadAvgAtStart,
-    },
+    }),
     image: { ref: HELLO, pulledBeforeTiming: true, pullMs },
     method: {
       driver:
@@ -191,10 +155,7 @@ async function main(): Promise<number> {
     leftovers,
     warnings: warnings.slice(0, 20),
   };
-  if (args.record && status !== "interrupted") {
-    const { jsonPath, mdPath } = recordRun(run);
-    say(`recorded in ${jsonPath} and ${mdPath}`);
-  }
+  saveRun(args.record, run, recordRun);
   say(
     `targets: p50 ${driver.p50Ms} ms ${run.targets.p50 ? "≤" : ">"} 150 ms, ratio ${ratio} ${run.targets.ratio ? "≤" : ">"} 2; ` +
       `density ${run.densityInstances}/${args.density}, overhead ${run.overheadKiBPerInstance} KiB per instance`,
@@ -203,11 +164,4 @@ async function main(): Promise<number> {
   return status === "completed" && leftovers.length === 0 ? 0 : 1;
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch(async (err) => {
-    console.error(`[bench] failed: ${(err as Error).stack ?? err}`);
-    const left = await cleanup().catch(() => []);
-    if (left.length) console.error(`[bench] leftovers: ${left.join(", ")}`);
-    process.exit(1);
-  });
+start(main);

@@ -67,3 +67,30 @@ export function intFlag(usage: string) {
     return n;
   };
 }
+
+/** The fields every bench's run record starts with and the table's shared columns read. */
+export type RunBase = {
+  command: string;
+  date: string;
+  status: "completed" | "failed" | "timeout" | "interrupted";
+  wallS: number;
+  cleanedUp: boolean;
+  machine: { cores: number; loadAvg: number[]; [k: string]: unknown };
+  [extra: string]: unknown;
+};
+
+/** A table's date cell: the UTC minute. */
+export const dateCell = (date: string) => date.slice(0, 16).replace("T", " ");
+
+/** A table's end-state cell: the status (in bold unless completed) and whether the host was left clean. */
+export const stateCell = (r: Pick<RunBase, "status" | "cleanedUp">) =>
+  `${r.status === "completed" ? "completed" : `**${r.status}**`}${r.cleanedUp ? ", cleaned up" : ", **leftovers**"}`;
+
+/** Load averages with one decimal. */
+export const loadCell = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
+
+/** KiB as MiB with one decimal, or "–". */
+export const mibCell = (kib: number | null) => (kib === null ? "–" : `${(kib / 1024).toFixed(1)} MiB`);
+
+/** Whole ms with thousands separators, or "–". */
+export const msCell = (x: number | null) => (x === null ? "–" : `${Math.round(x).toLocaleString("en-US")}`);

@@ -2,33 +2,12 @@
 // name: QEMU processes (the driver's, from their records, and the raw boots'), taps, the VMs'
 // cgroups, network attachments, the tenant bridge, published-port elements in the port range,
 // mounts under the data dir. The data dir goes last.
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
-import { promisify } from "node:util";
-import { cgroupPathOf } from "../../agent/src/drivers/microvm/cgroup";
-import { isAlive } from "../../agent/src/drivers/microvm/jail";
-import { tapName } from "../../agent/src/drivers/microvm/tap";
-import { bridgeName } from "../../agent/src/net/index";
+import { rm } from "node:fs/promises";
+import { cleanupStep, mountsUnder, networkLeftovers, run } from "../lib/cleanup";
+import { instanceLeftovers } from "../lib/vm";
 import type { BenchArgs } from "./args";
 import { type Kit, recordOf } from "./kit";
-
-const run = promisify(execFile);
-
-async function mountsUnder(dir: string): Promise<string[]> {
-  const table = await readFile("/proc/self/mountinfo", "utf8");
-  const points = table
-    .split("\n")
-    .map((l) => l.split(" ")[4] ?? "")
-    .filter((p) => p.startsWith(`${dir}/`));
-  return [...new Set(points)].sort((a, b) => b.length - a.length);
-}
-
-/** The VM's cgroup directories: each v1 hierarchy's, and the v2 tree's. */
-const cgroupDirs = (id: string) => [
-  ...["memory", "cpu", "cpuacct", "pids"].map((c) => `/sys/fs/cgroup/${c}${cgroupPathOf(id)}`),
-  `/sys/fs/cgroup${cgroupPathOf(id)}`,
-];
 
 export async function cleanupAll(
   kit: Kit,
@@ -36,13 +15,7 @@ export async function cleanupAll(
   tenants: string[],
   say: (s: string) => void,
 ): Promise<string[]> {
-  const step = async (what: string, fn: () => Promise<unknown>) => {
-    try {
-      await fn();
-    } catch (err) {
-      say(`cleanup: ${what}: ${(err as Error).message}`);
-    }
-  };
+  const step = cleanupStep(say);
   await step("raw QEMU", async () => {
     for (const pid of kit.raw) process.kill(pid, "SIGKILL");
   });
@@ -55,23 +28,11 @@ export async function cleanupAll(
     for (const m of await mountsUnder(kit.dataDir)) await run("umount", ["-l", m]).catch(() => {});
   });
 
-  const left: string[] = [];
   const links = (await run("ip", ["-br", "link"])).stdout;
-  for (const id of kit.started) {
-    const r = await recordOf(kit, id);
-    if (r?.pid && r.startTime && (await isAlive(r.pid, r.startTime))) left.push(`QEMU pid ${r.pid} (${id})`);
-    if (links.includes(tapName(id))) left.push(`tap ${tapName(id)}`);
-    for (const dir of cgroupDirs(id)) if (existsSync(dir)) left.push(`cgroup ${dir}`);
-  }
+  const left = await instanceLeftovers(kit.started, links, (id) => recordOf(kit, id));
   for (const pid of kit.raw) if (existsSync(`/proc/${pid}`)) left.push(`raw QEMU pid ${pid}`);
   for (const id of await kit.network.list().catch(() => [])) left.push(`network attachment ${id}`);
-  for (const t of tenants)
-    if (links.includes(bridgeName(t, args.subnet))) left.push(`bridge ${bridgeName(t, args.subnet)}`);
-  const map = await run("nft", ["list", "map", "inet", "berth", "published"]).catch(() => ({ stdout: "" }));
-  for (const m of map.stdout.matchAll(/(tcp|udp) \. (\d+) :/g)) {
-    const port = Number(m[2]);
-    if (port >= args.portRange.min && port <= args.portRange.max) left.push(`nft published ${m[1]} ${port}`);
-  }
+  left.push(...(await networkLeftovers(links, tenants, args)));
   for (const m of await mountsUnder(kit.dataDir)) left.push(`mount ${m}`);
   if (!left.some((l) => l.startsWith("mount ") || l.includes("QEMU")))
     await step("data dir", () => rm(kit.dataDir, { recursive: true, force: true }));

@@ -4,7 +4,9 @@ import { execFileSync } from "node:child_process";
 import { defaultQemu } from "../../agent/src/drivers/microvm/driver";
 import { guestMemoryMiB, tbSizeMiB, vcpusOf } from "../../agent/src/drivers/microvm/qemu";
 import { HELLO } from "../../agent/src/images/testing";
-import { quantile, round } from "../placement/stats";
+import { endStatus, saveRun } from "../lib/run";
+import { msStats } from "../lib/stats";
+import { round } from "../placement/stats";
 import type { BenchArgs } from "./args";
 import type { IdleResult } from "./idle";
 import type { Kit } from "./kit";
@@ -14,13 +16,6 @@ import type { StartSample } from "./sequential";
 
 /** Firecracker's published VMM memory overhead bound (per microVM), the anchor we compare with. */
 const firecrackerKiB = 5 * 1024;
-
-const stats = (xs: (number | null | undefined)[]) => {
-  const s = xs.filter((x): x is number => typeof x === "number").sort((a, b) => a - b);
-  if (!s.length) return { n: 0, p50Ms: null, p95Ms: null, minMs: null, maxMs: null };
-  const q = (p: number) => round(quantile(s, p));
-  return { n: s.length, p50Ms: q(0.5), p95Ms: q(0.95), minMs: q(0), maxMs: q(1) };
-};
 
 const sum = (...xs: unknown[]) =>
   xs.every((x) => typeof x === "number") ? (xs as number[]).reduce((a, b) => a + b, 0) : null;
@@ -40,23 +35,23 @@ export function record(o: {
 }): number {
   const { args, kit, seq, say } = o;
   const samples = seq.samples;
-  const driver = stats(samples.map((s) => s.ms));
-  const raw = stats(samples.map((s) => s.raw.ms));
+  const driver = msStats(samples.map((s) => s.ms));
+  const raw = msStats(samples.map((s) => s.raw.ms));
   const ratio = driver.p50Ms !== null && raw.p50Ms ? round(driver.p50Ms / raw.p50Ms, 2) : null;
-  const part = (k: string) => stats(samples.map((s) => s.driver[k] as number | undefined));
+  const part = (k: string) => msStats(samples.map((s) => s.driver[k] as number | undefined));
   const breakdown = {
-    startReturnedMs: stats(samples.map((s) => s.startMs)),
+    startReturnedMs: msStats(samples.map((s) => s.startMs)),
     prepareMs: part("prepareMs"),
     launchMs: part("launchMs"),
     bootToStartedMs: part("bootMs"),
-    startedTo200Ms: stats(samples.map((s) => (s.ms === null ? null : s.ms - s.startMs))),
+    startedTo200Ms: msStats(samples.map((s) => (s.ms === null ? null : s.ms - s.startMs))),
     /** What the driver does outside QEMU: artifacts looked up, uid range, initramfs, tap, cgroups, jailer spawn. */
-    driverOwnMs: stats(samples.map((s) => sum(s.driver.prepareMs, s.driver.launchMs))),
+    driverOwnMs: msStats(samples.map((s) => sum(s.driver.prepareMs, s.driver.launchMs))),
     /** Each start minus the raw boot right after it: the guest's boot-time noise mostly cancels. */
-    driverMinusRawMs: stats(
+    driverMinusRawMs: msStats(
       samples.map((s) => (s.ms === null || s.raw.ms === null ? null : s.ms - s.raw.ms)),
     ),
-    stopMs: stats(samples.map((s) => s.stopMs)),
+    stopMs: msStats(samples.map((s) => s.stopMs)),
   };
   say(
     `driver start→HTTP 200: p50 ${driver.p50Ms} ms, p95 ${driver.p95Ms} ms (n ${driver.n}); ` +
@@ -78,16 +73,12 @@ export function record(o: {
     say(
       `raw QEMU idle (same VM, no jail): PSS ${seq.rawIdle.pssKiB} KiB, VMM beyond guest RAM ${seq.rawIdle.vmmPssKiB} KiB`,
     );
-  const status: MicrovmRun["status"] =
-    o.stopping === "timeout"
-      ? "timeout"
-      : o.stopping
-        ? "interrupted"
-        : driver.n === args.instances &&
-            raw.n === args.instances &&
-            (!idle || idle.answeredAfterSettle === args.idle)
-          ? "completed"
-          : "failed";
+  const status: MicrovmRun["status"] = endStatus(
+    o.stopping,
+    driver.n === args.instances &&
+      raw.n === args.instances &&
+      (!idle || idle.answeredAfterSettle === args.idle),
+  );
   const qemuVersion = execFileSync(defaultQemu, ["--version"], { encoding: "utf8" }).split("\n")[0];
   const run: MicrovmRun = {
     command: o.command,
@@ -134,10 +125,7 @@ export function record(o: {
     leftovers: o.leftovers,
     warnings: kit.warnings.slice(0, 20),
   };
-  if (args.record && status !== "interrupted") {
-    const { jsonPath, mdPath } = recordRun(run);
-    say(`recorded in ${jsonPath} and ${mdPath}`);
-  }
+  saveRun(args.record, run, recordRun);
   const mib = (k: number | null) => (k === null ? "–" : `${(k / 1024).toFixed(1)} MiB`);
   say(
     `targets: ratio ${ratio} ${run.targets.ratio ? "≤" : ">"} 1.3; VMM memory beyond guest RAM ${mib(run.vmmOverheadKiB)} ` +

@@ -1,12 +1,10 @@
 // Phase 1: N sequential starts of examples/hello through the microvm driver, each timed from the
 // start() call to the first HTTP 200 on its published endpoint, then stopped; after each, a raw
 // QEMU boot of the same VM (raw.ts). Interleaved, so both see the same load.
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { guestConfigOf } from "../../agent/src/drivers/microvm/guest";
 import { guestMemoryMiB } from "../../agent/src/drivers/microvm/qemu";
 import type { PulledImage } from "../../agent/src/images/types";
-import { waitFor200 } from "../container/http";
+import { fmtMs, readConsoleTail, sampleOf, sleep, timedStart, type VmStartSample } from "../lib/vm";
 import type { BenchArgs } from "./args";
 import { helloSpec, type Kit } from "./kit";
 import { type QemuMemory, qemuMemory } from "./memory";
@@ -14,21 +12,8 @@ import { type RawResult, rawBoot } from "./raw";
 
 export type Artifacts = { image: PulledImage; rootfs: string; baseInitrd: string };
 
-export type StartSample = {
-  /** start() call to the first HTTP 200. */
-  ms: number | null;
-  /** start() call to its return (berth-init's `started` marker seen). */
-  startMs: number;
-  /** The driver's "micro-VM started" fields: ms, prepareMs, launchMs (initrd, tap, cgroups, jailer spawn), bootMs. */
-  driver: Record<string, unknown>;
-  attempts: number;
-  raw: RawResult;
-  stopMs: number;
-  state: string;
-  reason?: string;
-};
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** startMs: to berth-init's `started` marker seen; driver: the "micro-VM started" fields (launchMs: initrd, tap, cgroups, jailer spawn). */
+export type StartSample = VmStartSample<{ raw: RawResult }>;
 
 export async function sequential(
   kit: Kit,
@@ -42,30 +27,10 @@ export async function sequential(
   const timeoutMs = args.bootTimeoutS * 1000;
   for (let i = 0; i < args.instances && !o.stop(); i++) {
     const spec = helloSpec(tenantId, args);
-    kit.started.add(spec.instanceId);
-    const t0 = performance.now();
-    const status = await kit.driver.start(spec);
-    const startMs = performance.now() - t0;
-    const endpoint = status.endpoints[0];
-    const ok =
-      status.state === "running" && endpoint
-        ? await waitFor200(endpoint, {
-            deadline: t0 + timeoutMs,
-            pollMs: args.pollMs,
-            connectTimeoutMs: args.connectTimeoutMs,
-          })
-        : null;
-    let reason = status.reason;
-    if (!ok) {
-      const console = await readFile(join(kit.vmDir, "instances", spec.instanceId, "console.log"), "utf8")
-        .then((t) => t.replaceAll("\r", "").slice(-400))
-        .catch(() => "");
-      reason =
-        `${reason ?? ""} ${status.state}, no HTTP 200 on ${endpoint}: console ${JSON.stringify(console)}`.trim();
-    }
-    const t1 = performance.now();
-    await kit.driver.stop(spec.instanceId, 2000);
-    const stopMs = performance.now() - t1;
+    const r = await timedStart(kit, spec, args, {
+      graceMs: 2000,
+      consoleTail: (id) => readConsoleTail(kit.vmDir, id),
+    });
     // The same VM, raw. The last one is held idle for the settle time and its memory read: the
     // reference for the driver's idle VMs (same guest, no jail or cgroup).
     const last = i === args.instances - 1 && args.settleS > 0;
@@ -88,24 +53,14 @@ export async function sequential(
           }
         : {}),
     });
-    const sample: StartSample = {
-      ms: ok ? ok.at - t0 : null,
-      startMs,
-      driver: { ...kit.breakdowns.get(spec.instanceId) },
-      attempts: ok?.attempts ?? 0,
-      raw,
-      stopMs,
-      state: status.state,
-      ...(reason ? { reason } : {}),
-    };
+    const sample: StartSample = sampleOf(kit, spec.instanceId, r, { raw });
     samples.push(sample);
-    const f = (x: number | null | undefined) => (x == null ? "–" : `${Math.round(x)} ms`);
-    if (!ok) o.progress(`${i + 1}: ${reason}`);
+    if (!r.ok) o.progress(`${i + 1}: ${r.reason}`);
     if (raw.error) o.progress(`${i + 1}: raw: ${raw.error}`);
     const d = sample.driver;
     o.progress(
-      `${i + 1}/${args.instances}: driver start→200 ${f(sample.ms)} (start() ${f(startMs)}: prepare ${d.prepareMs ?? "?"}, ` +
-        `launch ${d.launchMs ?? "?"}, boot to berth-init started ${d.bootMs ?? "?"} ms), raw QEMU spawn→200 ${f(raw.ms)}, stop ${f(stopMs)}`,
+      `${i + 1}/${args.instances}: driver start→200 ${fmtMs(sample.ms)} (start() ${fmtMs(r.startMs)}: prepare ${d.prepareMs ?? "?"}, ` +
+        `launch ${d.launchMs ?? "?"}, boot to berth-init started ${d.bootMs ?? "?"} ms), raw QEMU spawn→200 ${fmtMs(raw.ms)}, stop ${fmtMs(r.stopMs)}`,
     );
   }
   return { samples, rawIdle };

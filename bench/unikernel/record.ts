@@ -6,7 +6,9 @@ import { readFileSync } from "node:fs";
 import { defaultQemu } from "../../agent/src/drivers/microvm/driver";
 import { ukTbSizeMiB } from "../../agent/src/drivers/unikernel/qemu";
 import { HELLO_UNIKERNEL } from "../../agent/src/images/artifact-testing";
-import { quantile, round } from "../placement/stats";
+import { endStatus, saveRun } from "../lib/run";
+import { msStats } from "../lib/stats";
+import { round } from "../placement/stats";
 import type { BenchArgs } from "./args";
 import type { IdleResult } from "./idle";
 import type { Kit } from "./kit";
@@ -15,13 +17,6 @@ import type { StartSample } from "./sequential";
 
 const imageTargetKiB = 512;
 const ratioTarget = 0.1;
-
-const stats = (xs: (number | null | undefined)[]) => {
-  const s = xs.filter((x): x is number => typeof x === "number").sort((a, b) => a - b);
-  if (!s.length) return { n: 0, p50Ms: null, p95Ms: null, minMs: null, maxMs: null };
-  const q = (p: number) => round(quantile(s, p));
-  return { n: s.length, p50Ms: q(0.5), p95Ms: q(0.95), minMs: q(0), maxMs: q(1) };
-};
 
 /** The micro-VM level's last recorded run: its p50 and p95, accelerator, date and load. */
 export function microvmReference(path: URL) {
@@ -62,7 +57,7 @@ export function record(o: {
   say: (s: string) => void;
 }): number {
   const { args, kit, samples, idle, say } = o;
-  const driver = stats(samples.map((s) => s.ms));
+  const driver = msStats(samples.map((s) => s.ms));
   const ref = microvmReference(new URL("../results/microvm.json", import.meta.url));
   // Only a micro-VM run on the same accelerator is a fair denominator.
   const sameAccel = ref !== null && ref.accelerator === kit.accelerator;
@@ -70,14 +65,14 @@ export function record(o: {
   // The tail too: a tenth of the micro-VM's p95 (a start that waits ~1 s for ARP misses it).
   const p95Ratio =
     sameAccel && driver.p95Ms !== null && ref.p95Ms ? round(driver.p95Ms / ref.p95Ms, 3) : null;
-  const part = (k: string) => stats(samples.map((s) => s.driver[k] as number | undefined));
+  const part = (k: string) => msStats(samples.map((s) => s.driver[k] as number | undefined));
   const breakdown = {
-    startReturnedMs: stats(samples.map((s) => s.startMs)),
+    startReturnedMs: msStats(samples.map((s) => s.startMs)),
     prepareMs: part("prepareMs"),
     launchMs: part("launchMs"),
     bootToListeningMs: part("bootMs"),
-    listeningTo200Ms: stats(samples.map((s) => (s.ms === null ? null : s.ms - s.startMs))),
-    stopMs: stats(samples.map((s) => s.stopMs)),
+    listeningTo200Ms: msStats(samples.map((s) => (s.ms === null ? null : s.ms - s.startMs))),
+    stopMs: msStats(samples.map((s) => s.stopMs)),
   };
   say(
     `image ${o.image.kiB} KiB (target ≤ ${imageTargetKiB}); start→HTTP 200: p50 ${driver.p50Ms} ms, p95 ${driver.p95Ms} ms ` +
@@ -94,14 +89,10 @@ export function record(o: {
         `(TCG cache ${idle.qemu.tcgCode.pssKiB}, other anon ${idle.qemu.otherAnon.pssKiB}, files ${idle.qemu.files.pssKiB}); ` +
         `cgroup usage ${idle.cgroupKiB.usage} KiB; host memory per instance ${idle.hostMemKiBPerInstance} KiB`,
     );
-  const status: UnikernelRun["status"] =
-    o.stopping === "timeout"
-      ? "timeout"
-      : o.stopping
-        ? "interrupted"
-        : driver.n === args.instances && (!idle || idle.answeredAfterSettle === args.idle)
-          ? "completed"
-          : "failed";
+  const status: UnikernelRun["status"] = endStatus(
+    o.stopping,
+    driver.n === args.instances && (!idle || idle.answeredAfterSettle === args.idle),
+  );
   const qemuVersion = execFileSync(defaultQemu, ["--version"], { encoding: "utf8" }).split("\n")[0];
   const run: UnikernelRun = {
     command: o.command,
@@ -159,10 +150,7 @@ export function record(o: {
     leftovers: o.leftovers,
     warnings: kit.warnings.slice(0, 20),
   };
-  if (args.record && status !== "interrupted") {
-    const { jsonPath, mdPath } = recordRun(run);
-    say(`recorded in ${jsonPath} and ${mdPath}`);
-  }
+  saveRun(args.record, run, recordRun);
   say(`reproduce: ${o.command}`);
   return status === "completed" && o.leftovers.length === 0 ? 0 : 1;
 }

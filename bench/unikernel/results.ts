@@ -1,16 +1,13 @@
 // Writes bench/results/unikernel.json (the last run at the top level, the last 20 runs under
 // `runs`) and renders the unikernel table of bench/RESULTS.md from those runs.
-import { resultsFile } from "../lib/results";
+import { dateCell, loadCell, mibCell, msCell, type RunBase, resultsFile, stateCell } from "../lib/results";
 
 const header = [
   "| date (UTC) | command | accel | image (≤ 512 KiB) | n | create→HTTP 200 p50 / p95 | micro-VM p50 | ratio (≤ 0.1) | idle (HTTP 200 / asked) | host memory per instance (PSS) | VMM beyond guest RAM (w/o TCG cache) | wall | end state | machine |",
   "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
 ];
 
-export type UnikernelRun = {
-  command: string;
-  date: string;
-  status: "completed" | "failed" | "timeout" | "interrupted";
+export type UnikernelRun = RunBase & {
   accelerator: string;
   imageKiB: number;
   n: number;
@@ -27,28 +24,21 @@ export type UnikernelRun = {
   hostMemKiBPerInstance: number | null;
   vmmOverheadKiB: number | null;
   vmmOverheadNoTcgKiB: number | null;
-  wallS: number;
-  cleanedUp: boolean;
   machine: { cores: number; loadAvg: number[]; loadAvgAtStart: number[]; [k: string]: unknown };
-  [extra: string]: unknown;
 };
 
-const ms = (x: number | null) => (x === null ? "–" : `${Math.round(x).toLocaleString("en-US")}`);
-const mib = (kib: number | null) => (kib === null ? "–" : `${(kib / 1024).toFixed(1)} MiB`);
 const missed = (ok: boolean | null) => (ok === false ? " (**missed**)" : "");
-const load = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
 
 function row(r: UnikernelRun): string {
   const image = `${r.imageKiB.toFixed(1)} KiB${missed(r.targets.imageKiB)}`;
-  const lat = `${ms(r.p50Ms)} / ${ms(r.p95Ms)} ms`;
+  const lat = `${msCell(r.p50Ms)} / ${msCell(r.p95Ms)} ms`;
   const p95 =
     r.p95RatioToMicrovm == null ? "" : `; p95 ${r.p95RatioToMicrovm}${missed(r.targets.p95Ratio ?? null)}`;
   const ratio = r.ratioToMicrovm === null ? "–" : `${r.ratioToMicrovm}${missed(r.targets.ratio)}${p95}`;
   const idle = r.idleRequested ? `${r.idleAnswered} / ${r.idleRequested}` : "– (skipped)";
-  const vmm = `${mib(r.vmmOverheadKiB)} (${mib(r.vmmOverheadNoTcgKiB)})`;
-  const state = `${r.status === "completed" ? "completed" : `**${r.status}**`}${r.cleanedUp ? ", cleaned up" : ", **leftovers**"}`;
-  const machine = `${r.machine.cores} cores, load ${load(r.machine.loadAvgAtStart)} at start, ${load(r.machine.loadAvg)} at end`;
-  return `| ${r.date.slice(0, 16).replace("T", " ")} | \`${r.command}\` | ${r.accelerator} | ${image} | ${r.n} | ${lat} | ${ms(r.microvmP50Ms)} ms | ${ratio} | ${idle} | ${mib(r.hostMemKiBPerInstance)} | ${vmm} | ${r.wallS} s | ${state} | ${machine} |`;
+  const vmm = `${mibCell(r.vmmOverheadKiB)} (${mibCell(r.vmmOverheadNoTcgKiB)})`;
+  const machine = `${r.machine.cores} cores, load ${loadCell(r.machine.loadAvgAtStart)} at start, ${loadCell(r.machine.loadAvg)} at end`;
+  return `| ${dateCell(r.date)} | \`${r.command}\` | ${r.accelerator} | ${image} | ${r.n} | ${lat} | ${msCell(r.microvmP50Ms)} ms | ${ratio} | ${idle} | ${mibCell(r.hostMemKiBPerInstance)} | ${vmm} | ${r.wallS} s | ${stateCell(r)} | ${machine} |`;
 }
 
 const file = resultsFile<UnikernelRun>({

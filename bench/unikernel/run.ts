@@ -5,12 +5,13 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, stat } from "node:fs/promises";
-import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireNetAndImageTools } from "../../agent/src/drivers/container/probekit";
 import { defaultJailer, defaultQemu } from "../../agent/src/drivers/microvm/driver";
 import { ukGuestMiB } from "../../agent/src/drivers/unikernel/qemu";
 import { HELLO_UNIKERNEL, requireUnikernelImages } from "../../agent/src/images/artifact-testing";
+import { benchRun, loadAvgNow, machineOf, say } from "../lib/run";
 import { round } from "../placement/stats";
 import { readArgs } from "./args";
 import { cleanupAll } from "./cleanup";
@@ -20,36 +21,16 @@ import { record } from "./record";
 import { sequential } from "./sequential";
 
 const args = readArgs(process.argv.slice(2));
-const argv = process.argv.slice(2).join(" ");
-const command = `npm run bench:unikernel${argv ? ` -- ${argv}` : ""}`;
-const say = (s: string) => console.log(`[bench] ${s}`);
-let stopping: string | null = null;
 let kit: Kit | undefined;
 const tenants: string[] = [];
-let cleaning: Promise<string[]> | undefined;
-const cleanup = () => {
-  cleaning ??= kit ? cleanupAll(kit, args, tenants, say) : Promise.resolve([]);
-  return cleaning;
-};
-
 // A first signal lets the current step finish (a start is well under a second) and the run clean
 // up and exit on its own; a second one, or 60 s without an exit, cleans up at once.
-let signals = 0;
-for (const sig of ["SIGINT", "SIGTERM"] as const)
-  process.on(sig, () => {
-    stopping = sig;
-    const hard = () =>
-      void cleanup()
-        .then((left) => say(left.length ? `leftovers: ${left.join(", ")}` : "cleaned up"))
-        .finally(() => process.exit(130));
-    if (++signals > 1) return hard();
-    say(`${sig}: finishing the current step, then cleaning up (again to clean up at once)`);
-    setTimeout(hard, 60_000).unref();
-  });
-setTimeout(() => {
-  stopping = "timeout";
-  say(`--timeout-s ${args.timeoutS} reached: finishing the current step, then cleaning up`);
-}, args.timeoutS * 1000).unref();
+const { command, cleanup, stopping, stop, start } = benchRun({
+  name: "unikernel",
+  timeoutS: args.timeoutS,
+  hardAfterMs: 60_000,
+  cleanup: () => (kit ? cleanupAll(kit, args, tenants, say) : Promise.resolve([])),
+});
 
 function requireTools() {
   if (process.getuid?.() !== 0) throw new Error("run as root (taps, cgroups, the jailer)");
@@ -63,7 +44,7 @@ function requireTools() {
 
 async function main(): Promise<number> {
   const t0 = performance.now();
-  const loadAvgAtStart = loadavg().map((x) => round(x, 2));
+  const loadAvgAtStart = loadAvgNow();
   say(`${command} (load ${loadAvgAtStart.join(" ")} on ${cpus().length} cores)`);
   requireTools();
   await requireUnikernelImages();
@@ -94,17 +75,17 @@ async function main(): Promise<number> {
   // agent that already runs this tenant; one warm-up start fills the page cache, not counted.
   await kit.network.reserve({ instanceId: `bench-warm-${tenant}`, tenantId: tenant, ports: [] });
   await sequential(kit, { ...args, instances: 1 }, tenant, {
-    stop: () => !!stopping,
+    stop: () => stop(),
     progress: (s) => say(`warm-up ${s}`),
   });
 
   say(`phase 1: ${args.instances} sequential driver starts, each to its first HTTP 200`);
-  const samples = await sequential(kit, args, tenant, { stop: () => !!stopping, progress: say });
+  const samples = await sequential(kit, args, tenant, { stop: () => stop(), progress: say });
 
   let idleResult: IdleResult | null = null;
-  if (args.idle > 0 && !stopping) {
+  if (args.idle > 0 && !stop()) {
     say(`phase 2: ${args.idle} idle unikernels at once, memory read after ${args.settleS} s idle`);
-    idleResult = await idle(kit, args, tenant, artifact.memoryMiB, { stop: () => !!stopping, progress: say });
+    idleResult = await idle(kit, args, tenant, artifact.memoryMiB, { stop: () => stop(), progress: say });
   }
   const leftovers = await cleanup();
   say(
@@ -115,30 +96,16 @@ async function main(): Promise<number> {
   return record({
     args,
     command,
-    stopping,
+    stopping: stopping(),
     kit,
     image,
     samples,
     idle: idleResult,
     leftovers,
     wallS: round((performance.now() - t0) / 1000),
-    machine: {
-      cores: cpus().length,
-      cpuModel: cpus()[0]?.model ?? "?",
-      memGiB: round(totalmem() / 2 ** 30),
-      kernel: release(),
-      loadAvg: loadavg().map((x) => round(x, 2)),
-      loadAvgAtStart,
-    },
+    machine: machineOf(loadAvgAtStart),
     say,
   });
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch(async (err) => {
-    console.error(`[bench] failed: ${(err as Error).stack ?? err}`);
-    const left = await cleanup().catch(() => []);
-    if (left.length) console.error(`[bench] leftovers: ${left.join(", ")}`);
-    process.exit(1);
-  });
+start(main);
