@@ -158,9 +158,14 @@ describe("sim agent in this process", () => {
   });
 
   it("fails an invalid job once, without retrying it", async () => {
+    // From the start of the queue's event stream: a listener that began at "now" may issue its
+    // first read only after the job went active (and so miss it) on a loaded machine. This job's id
+    // comes from the queue's counter, which no other job shares, so the filter by id below sees
+    // only its own events.
     const events = new QueueEvents(`host-${hostId}`, {
       connection: { url: testRedisUrl },
       prefix: h.queuePrefix,
+      lastEventId: "0-0",
     });
     try {
       await events.waitUntilReady();
