@@ -15,7 +15,7 @@ import {
   heartbeatAfter,
   joinAndRun,
   RealAgent,
-  reportView,
+  restartAndCheckReport,
   startControlPlane,
   type TestControlPlane,
 } from "./real-agent-kit";
@@ -117,27 +117,7 @@ describe("the real agent killed with -9", () => {
     expect(await observe(ids)).toEqual(before);
     await serving(before);
 
-    const restartedAt = new Date();
-    agent.run("second run");
-    // Its first heartbeat reports what it found; the next comes after it had time to act on it.
-    const first = await heartbeatAfter(cp, agent, restartedAt, "a heartbeat");
-    console.log(`agent down, restarted and heard from in ${Math.round(performance.now() - tDown)} ms`);
-    await heartbeatAfter(cp, agent, first, "a second heartbeat");
-
-    // What the restarted agent found and reported in its first heartbeat: all 20, as they were.
-    const reported = cp.heartbeats.find((hb) => hb.at >= restartedAt)?.instances ?? [];
-    expect(
-      reported.map(reportView).sort((a, b) => a.instanceId.localeCompare(b.instanceId)),
-      "the restarted agent's first heartbeat",
-    ).toEqual(
-      [...ids].sort().map((id) => ({
-        instanceId: id,
-        generation: 1,
-        state: "running",
-        endpoints: [before.get(id)?.endpoint],
-        reason: undefined,
-      })),
-    );
+    await restartAndCheckReport(cp, agent, { ids, endpointOf: (id) => before.get(id)?.endpoint, tDown });
     const rows = await h.deps.db.instance.findMany({ where: { deployment: { tenantId } } });
     expect(rows, "no instance added or replaced").toHaveLength(total);
     for (const r of rows) {

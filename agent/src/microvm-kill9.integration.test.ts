@@ -14,10 +14,9 @@ import { tapName } from "./drivers/microvm/tap";
 import { HELLO, requireExampleImages } from "./images/testing";
 import {
   allServing,
-  heartbeatAfter,
   joinAndRun,
   RealAgent,
-  reportView,
+  restartAndCheckReport,
   startControlPlane,
   type TestControlPlane,
 } from "./real-agent-kit";
@@ -111,24 +110,7 @@ describe("the real agent with micro-VMs killed with -9", () => {
     await serving(before);
     expect(await observe(ids)).toEqual(before);
 
-    const restartedAt = new Date();
-    agent.run("second run");
-    const first = await heartbeatAfter(cp, agent, restartedAt, "a heartbeat");
-    console.log(`agent down, restarted and heard from in ${Math.round(performance.now() - tDown)} ms`);
-    await heartbeatAfter(cp, agent, first, "a second heartbeat");
-    const reported = cp.heartbeats.find((hb) => hb.at >= restartedAt)?.instances ?? [];
-    expect(
-      reported.map(reportView).sort((a, b) => a.instanceId.localeCompare(b.instanceId)),
-      "the restarted agent's first heartbeat",
-    ).toEqual(
-      [...ids].sort().map((id) => ({
-        instanceId: id,
-        generation: 1,
-        state: "running",
-        endpoints: [before.get(id)?.endpoint],
-        reason: undefined,
-      })),
-    );
+    await restartAndCheckReport(cp, agent, { ids, endpointOf: (id) => before.get(id)?.endpoint, tDown });
     const rows = await h.deps.db.instance.findMany({ where: { deploymentId: created.id } });
     expect(rows, "no instance added or replaced").toHaveLength(replicas);
     for (const r of rows) expect(r, r.id).toMatchObject({ state: "running", generation: 1, hostId });

@@ -242,6 +242,36 @@ export const reportView = ({ instanceId, generation, state, endpoints, reason }:
   reason,
 });
 
+/**
+ * Starts the killed agent again and checks its first heartbeat: exactly `ids`, each running at
+ * generation 1 on the endpoint it had before the kill. Waits for a second heartbeat too, so the
+ * agent has had time to act on what it found. `tDown` is when the kill was seen, for the log line.
+ */
+export async function restartAndCheckReport(
+  cp: TestControlPlane,
+  agent: RealAgent,
+  o: { ids: readonly string[]; endpointOf: (id: string) => string | undefined; tDown: number },
+): Promise<void> {
+  const restartedAt = new Date();
+  agent.run("second run");
+  const first = await heartbeatAfter(cp, agent, restartedAt, "a heartbeat");
+  console.log(`agent down, restarted and heard from in ${Math.round(performance.now() - o.tDown)} ms`);
+  await heartbeatAfter(cp, agent, first, "a second heartbeat");
+  const reported = cp.heartbeats.find((hb) => hb.at >= restartedAt)?.instances ?? [];
+  expect(
+    reported.map(reportView).sort((a, b) => a.instanceId.localeCompare(b.instanceId)),
+    "the restarted agent's first heartbeat",
+  ).toEqual(
+    [...o.ids].sort().map((id) => ({
+      instanceId: id,
+      generation: 1,
+      state: "running",
+      endpoints: [o.endpointOf(id)],
+      reason: undefined,
+    })),
+  );
+}
+
 /** Every endpoint answers 200 (asked in parallel). */
 export async function allServing(endpoints: string[]): Promise<void> {
   const statuses = await Promise.all(
