@@ -1,7 +1,6 @@
 "use client";
-import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { cn } from "@/lib/cn";
+import { NavTabs } from "../ui/nav-tabs";
 
 const links = [
   { href: "/operator/hosts", label: "Hosts" },
@@ -14,28 +13,12 @@ const links = [
 export function OperatorNav() {
   const pathname = usePathname();
   return (
-    <nav aria-label="Operator" className="-mt-2 mb-6 overflow-x-auto border-b border-border">
-      <ul className="flex gap-1">
-        {links.map((l) => {
-          const active = pathname === l.href;
-          return (
-            <li key={l.href}>
-              <Link
-                href={l.href}
-                aria-current={active ? "page" : undefined}
-                className={cn(
-                  "-mb-px inline-block whitespace-nowrap border-b-2 px-3 py-2 text-sm font-medium",
-                  active
-                    ? "border-primary text-foreground"
-                    : "border-transparent text-muted-foreground hover:text-foreground",
-                )}
-              >
-                {l.label}
-              </Link>
-            </li>
-          );
-        })}
-      </ul>
-    </nav>
+    <NavTabs
+      label="Operator"
+      tabs={links}
+      isActive={(href) => pathname === href}
+      variant="section"
+      className="-mt-2 mb-6 overflow-x-auto border-b border-border"
+    />
   );
 }

@@ -1,10 +1,9 @@
 "use client";
 import type { TenantDto } from "@berth/contracts";
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useParams, usePathname } from "next/navigation";
-import { cn } from "@/lib/cn";
 import { useTRPC } from "@/trpc/client";
+import { NavTabs } from "../ui/nav-tabs";
 import { Logo } from "./logo";
 import { TenantSwitcher } from "./tenant-switcher";
 import type { ShellUser } from "./types";
@@ -47,29 +46,13 @@ export function TopBar({ user, tenants: initial }: { user: ShellUser; tenants: T
           <UserMenu user={user} />
         </div>
       </div>
-      <nav aria-label="Main" className="mx-auto max-w-6xl px-2 sm:px-4">
-        <ul className="-mb-px flex gap-1 overflow-x-auto">
-          {links.map((l) => {
-            const active = pathname === l.href || pathname.startsWith(`${l.href}/`);
-            return (
-              <li key={l.href}>
-                <Link
-                  href={l.href}
-                  aria-current={active ? "page" : undefined}
-                  className={cn(
-                    "block whitespace-nowrap border-b-2 px-3 py-2.5 text-sm font-medium transition-colors",
-                    active
-                      ? "border-foreground text-foreground"
-                      : "border-transparent text-muted-foreground hover:text-foreground",
-                  )}
-                >
-                  {l.label}
-                </Link>
-              </li>
-            );
-          })}
-        </ul>
-      </nav>
+      <NavTabs
+        label="Main"
+        tabs={links}
+        isActive={(href) => pathname === href || pathname.startsWith(`${href}/`)}
+        variant="main"
+        className="mx-auto max-w-6xl px-2 sm:px-4"
+      />
     </header>
   );
 }
